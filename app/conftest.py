@@ -1,0 +1,31 @@
+"""Test fixtures: a real PostgreSQL started for the session, the dictionary loaded once."""
+
+import pytest
+from django.core.management import call_command
+from tmp_postgres import TempPostgres
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL for this test session; stopped and deleted afterwards, also when
+    tests fail."""
+    with TempPostgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(postgres):
+    # pytest-django calls this before creating the test database. The settings dicts are the
+    # ones Django's connection handler holds, so updating them in place is enough.
+    from django.conf import settings
+
+    settings.DATABASES["default"].update(
+        {"HOST": postgres.host, "PORT": str(postgres.port), "USER": "postgres", "PASSWORD": ""}
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the full dictionary once; tests run in transactions on top of it."""
+    with django_db_blocker.unblock():
+        call_command("load_dictionary", verbosity=0)

@@ -1,0 +1,100 @@
+"""JSON API plumbing: errors as JSON, bearer-token authentication, body size limits."""
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from .models import ApiToken, hash_token
+
+
+class ApiError(Exception):
+    """Raised anywhere in an API view; becomes a JSON error response."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+def error_response(status: int, message: str, **extra: Any) -> JsonResponse:
+    response = JsonResponse({"error": message, **extra}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="onebox"'
+    return response
+
+
+def too_large(length: int, limit: int, what: str) -> ApiError:
+    return ApiError(
+        413,
+        f"{what} is {length} bytes; the limit is {limit} bytes.",
+        limit_bytes=limit,
+    )
+
+
+def content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError(400, "Content-Length is not a number.") from None
+
+
+def read_json(request: HttpRequest, limit: int) -> Any:
+    """The JSON body, refusing (413) a body over `limit` bytes before reading it."""
+    length = content_length(request)
+    if length > limit:
+        raise too_large(length, limit, "The request body")
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The request body is not valid JSON.") from None
+
+
+def _bearer_token(request: HttpRequest) -> ApiToken | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw.strip())).first()
+    if token is None or not token.user.is_active:
+        return None
+    return token
+
+
+def api_view(*methods: str, auth: bool = True) -> Callable:
+    """Decorate a JSON API view: allowed methods, bearer auth (request.api_token and
+    request.api_user), and ApiError turned into a JSON response. Token auth sends no cookies,
+    so CSRF protection does not apply."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = error_response(405, f"Use {' or '.join(methods)}.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            if auth:
+                token = _bearer_token(request)
+                if token is None:
+                    return error_response(
+                        401,
+                        "Missing, invalid or revoked token: send Authorization: Bearer <token>.",
+                    )
+                request.api_token = token
+                request.api_user = token.user
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                return error_response(exc.status, exc.message, **exc.extra)
+            except RequestDataTooBig:
+                return error_response(413, "A form field is larger than the server accepts.")
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,40 @@
+"""Dictionary entries and a user's status for a set of words, in one query."""
+
+import re
+from collections.abc import Iterable
+
+from django.db import connection
+
+from .models import Headword, VocabWord
+
+# CJK ideographs: the unified block, extension A, compatibility ideographs, extensions B-H.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+# PostgreSQL writes the whole {"word": {"status": ..., "entries": [...]}, ...} object as text,
+# splicing in the entries the loader pre-rendered as JSON; measured faster than json_object_agg
+# (which re-parses them) or building it in Python. Words go in as one newline-separated string:
+# psycopg would otherwise escape a text[] element by element in Python.
+_LOOKUP = f"""
+SELECT '{{' || coalesce(string_agg(
+         to_json(w.word)::text
+         || ':{{"status":"' || coalesce(v.status, 'unknown')
+         || '","entries":' || coalesce(h.entries_json, '[]') || '}}',
+         ','), '') || '}}'
+FROM unnest(string_to_array(%s, E'\\n')) AS w(word)
+LEFT JOIN {Headword._meta.db_table} h ON h.form = w.word
+LEFT JOIN {VocabWord._meta.db_table} v ON v.user_id = %s AND v.word = w.word
+"""
+
+
+def has_han(text: str) -> bool:
+    return _HAN.search(text) is not None
+
+
+def words_json(user_id: int, words: Iterable[str]) -> str:
+    """A JSON object text mapping each word to {"status", "entries"}; words not in the
+    dictionary get no entries, words without a status get "unknown". Words containing line
+    breaks (never dictionary forms) are left out."""
+    unique = {word for word in words if word and "\n" not in word}
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP, ["\n".join(unique), user_id])
+        return cursor.fetchone()[0]

@@ -1,0 +1,152 @@
+"""A user's vocabulary: validating words, upserting statuses, importing word lists."""
+
+import csv
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from .lookup import has_han
+from .models import VocabWord
+
+STATUSES = tuple(VocabWord.Status.values)
+MAX_WORD_LENGTH = 32
+MAX_REPORTED_ERRORS = 100
+# 10,000 rows x 5 columns stays under PostgreSQL's 65,535 bind parameters per statement.
+IMPORT_BATCH = 10_000
+_HEADER_WORDS = {"word", "words", "simplified", "hanzi", "chinese"}
+
+
+def word_error(word: object) -> str | None:
+    """Why `word` cannot be stored, or None if it can."""
+    if not isinstance(word, str) or not word.strip():
+        return "word is empty"
+    if len(word) > MAX_WORD_LENGTH:
+        return f"word is longer than {MAX_WORD_LENGTH} characters"
+    if any(ch.isspace() or not ch.isprintable() for ch in word):
+        return "word contains spaces or control characters"
+    if not has_han(word):
+        return "word has no Chinese characters"
+    return None
+
+
+def status_error(status: object) -> str | None:
+    if status not in STATUSES:
+        return f"status must be one of {', '.join(STATUSES)}"
+    return None
+
+
+def upsert(user, statuses: dict[str, str]) -> datetime:
+    """Set the status of each word in one INSERT ... ON CONFLICT DO UPDATE."""
+    now = timezone.now()
+    VocabWord.objects.bulk_create(
+        [
+            VocabWord(user=user, word=word, status=status, created_at=now, updated_at=now)
+            for word, status in statuses.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["user", "word"],
+        update_fields=["status", "updated_at"],
+    )
+    return now
+
+
+class UnreadableFile(ValueError):
+    """The upload is not UTF-8 text; nothing was imported."""
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    skipped: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def reject(self, line: int, message: str) -> None:
+        self.skipped += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"line": line, "error": message})
+
+    def as_dict(self) -> dict:
+        return {
+            "imported": self.imported,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "errors_truncated": self.skipped > len(self.errors),
+        }
+
+
+def _text_lines(upload: File) -> Iterator[str]:
+    """Decode an uploaded file line by line (Django's File iterates lines, reading chunks,
+    never the whole file), refusing anything that is not UTF-8 text."""
+    head = upload.read(8192)
+    upload.seek(0)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile("the file is UTF-16; save it as UTF-8 text")
+    if b"\x00" in head:
+        raise UnreadableFile("the file contains NUL bytes: it is binary, not text")
+    for number, raw in enumerate(upload, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # BOM written by Excel and Notepad
+        if b"\x00" in raw:
+            raise UnreadableFile(f"line {number} contains NUL bytes: this is a binary file")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"line {number} is not valid UTF-8 ({exc.reason}); save the file as UTF-8 text"
+            ) from None
+
+
+def import_lines(user, upload: File, default_status: str) -> ImportResult:
+    """Import a CSV, TSV or one-word-per-line file: columns word[,status[,...]].
+
+    The delimiter is taken from the first line (tab, else comma); a header row is skipped.
+    Bad rows are reported and skipped; an unreadable file raises UnreadableFile and, since
+    everything runs in one transaction, leaves the vocabulary as it was.
+    """
+    lines = _text_lines(upload)
+    blank: list[str] = []
+    for first in lines:
+        if first.strip():
+            break
+        blank.append(first)
+    else:
+        raise UnreadableFile("the file is empty")
+    delimiter = "\t" if "\t" in first else "," if "," in first else "\t"
+    rows = csv.reader(itertools.chain(blank, [first], lines), delimiter=delimiter)
+
+    result = ImportResult()
+    batch: dict[str, str] = {}
+    seen_row = False
+    with transaction.atomic():
+        try:
+            for row in rows:
+                cells = [cell.strip() for cell in row]
+                if not any(cells):
+                    continue
+                if not seen_row and cells[0].lower() in _HEADER_WORDS:
+                    seen_row = True
+                    continue
+                seen_row = True
+                word = cells[0]
+                status = cells[1].lower() if len(cells) > 1 and cells[1] else default_status
+                problem = word_error(word) or status_error(status)
+                if problem:
+                    result.reject(rows.line_num, problem)
+                    continue
+                # A batch holds each word once: ON CONFLICT cannot update one row twice.
+                batch.pop(word, None)
+                batch[word] = status
+                result.imported += 1
+                if len(batch) >= IMPORT_BATCH:
+                    upsert(user, batch)
+                    batch = {}
+        except csv.Error as exc:
+            raise UnreadableFile(f"line {rows.line_num}: {exc}") from None
+        if batch:
+            upsert(user, batch)
+    return result
