@@ -1,0 +1,66 @@
+# onebox: the README's two commands are `make sandbox` (the main job) and `make test`.
+# Everything else here is a piece of those two.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+HARNESS := python3 molecule/harness/harness.py
+# molecule and ansible-lint call ansible-playbook by name: put the venv first on PATH.
+export PATH := $(BIN):$(PATH)
+
+# Roles with molecule scenarios, found on disk so a new role is tested without editing this file.
+MOLECULE_ROLES := $(patsubst roles/%/molecule/,%,$(sort $(dir $(wildcard roles/*/molecule/*/))))
+MOLECULE_ROLES := $(sort $(patsubst %/,%,$(dir $(MOLECULE_ROLES))))
+PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
+INVENTORIES := $(wildcard inventories/*)
+
+.PHONY: help setup sandbox test lint unit app-test molecule clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# The virtualenv is rebuilt when a pin changes.
+$(VENV)/.installed: requirements.txt $(wildcard app/requirements*.txt)
+	$(HARNESS) host-packages
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt $(if $(wildcard app/requirements-dev.txt),-r app/requirements-dev.txt)
+	touch $@
+
+setup: $(VENV)/.installed ## Install host packages, the virtualenv and the Docker engine
+	$(HARNESS) engine
+
+sandbox: setup ## The main job: ansible-playbook site.yml against the local sandbox container
+	$(BIN)/ansible-playbook site.yml
+
+test: setup lint unit app-test molecule ## Every test: lint, Python tests, molecule for every role
+
+lint: setup ## yamllint, ansible-lint (production profile), syntax checks, ruff
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint
+	for inventory in $(INVENTORIES); do \
+	  for playbook in $(PLAYBOOKS); do \
+	    $(BIN)/ansible-playbook --syntax-check -i "$$inventory" "$$playbook" > /dev/null; \
+	  done; \
+	done
+	@echo "syntax-check: $(words $(PLAYBOOKS)) playbooks x $(words $(INVENTORIES)) inventories ok"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: setup ## Python tests of the repository (filters, inventories, pins, preflight)
+	$(BIN)/pytest tests
+
+app-test: setup ## The Django app's tests against a throwaway PostgreSQL
+	@if [ -f app/pytest.ini ]; then cd app && $(BIN)/pytest; else echo "app-test: no app yet"; fi
+
+molecule: setup ## Every molecule scenario of every role (converge, idempotence, verify)
+	for role in $(MOLECULE_ROLES); do \
+	  (cd roles/$$role && $(BIN)/molecule test --all); \
+	done
+
+clean: ## Remove the sandbox container and local caches (not the images)
+	-docker rm -f onebox-sandbox
+	rm -rf .cache
