@@ -4,6 +4,7 @@ import pytest
 
 ADMIN = "opsadmin"
 KEY = "/root/molecule_admin_key"
+SSH_OPTIONS = "-o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=5"
 
 
 def sshd_effective(host) -> dict[str, str]:
@@ -30,7 +31,7 @@ def test_sshd_effective_settings(host):
 
 
 def test_admin_logs_in_with_key_and_root_cannot(host):
-    ssh = "ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=5 -i %s %s@127.0.0.1 %s"
+    ssh = f"ssh {SSH_OPTIONS} -i %s %s@127.0.0.1 %s"
     assert host.check_output(ssh, KEY, ADMIN, "id -un") == ADMIN
     assert host.check_output(ssh, KEY, ADMIN, "sudo -n id -un") == "root"
     # Root is refused even with a key that works for the admin.
@@ -38,8 +39,7 @@ def test_admin_logs_in_with_key_and_root_cannot(host):
     assert host.run(ssh, KEY, "root", "true").rc != 0
     # Password authentication is not even offered.
     offered = host.run(
-        "ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o PreferredAuthentications=password "
-        "%s@127.0.0.1 true",
+        f"ssh {SSH_OPTIONS} -o PreferredAuthentications=password %s@127.0.0.1 true",
         ADMIN,
     )
     assert offered.rc != 0
