@@ -1,0 +1,37 @@
+"""gunicorn settings for onebox: `gunicorn -c gunicorn.conf.py`.
+
+Environment: PORT (8000), WEB_CONCURRENCY (2 workers), GUNICORN_TIMEOUT (30 s),
+GUNICORN_MAX_REQUESTS (1000) and GUNICORN_MAX_REQUESTS_JITTER (100).
+"""
+
+import gc
+import os
+
+wsgi_app = "onebox.wsgi:application"
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+# Import Django and build the segmenter once in the master (onebox/wsgi.py does that on
+# import); forked workers share those pages instead of each loading their own copy.
+preload_app = True
+
+# Workers touch a heartbeat file every few seconds: keep it in RAM, not on the container's
+# (possibly read-only, possibly slow overlay) filesystem.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# Recycle workers now and then so slow leaks cannot grow without bound; the jitter keeps
+# them from all restarting at once. A new worker forks from the preloaded master: no reload.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
+
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+
+
+def pre_fork(server, worker):
+    # Move everything loaded so far out of the garbage collector's reach, so collections in
+    # the workers do not write to (and so un-share) the pages inherited from the master.
+    gc.freeze()
