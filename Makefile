@@ -20,20 +20,23 @@ SCENARIOS := $(filter-out $(addprefix %/,$(MANUAL_SCENARIOS)),$(SCENARIOS))
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventories/*)
 
-.PHONY: help setup sandbox test lint unit app-test molecule clean
+.PHONY: help venv setup sandbox test lint unit app-test molecule clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # The virtualenv is rebuilt when a pin changes.
 $(VENV)/.installed: requirements.txt $(wildcard app/requirements*.txt)
-	$(HARNESS) host-packages
+	python3 -c 'import ensurepip' 2>/dev/null || $(HARNESS) host-packages  # Debian's python3-venv
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt $(if $(wildcard app/requirements-dev.txt),-r app/requirements-dev.txt)
 	touch $@
 
-setup: $(VENV)/.installed ## Install host packages, the virtualenv and the Docker engine
+venv: $(VENV)/.installed ## Only the virtualenv with the pinned packages (what a deploy job needs)
+
+setup: venv ## Host packages, the virtualenv and a running Docker engine
+	$(HARNESS) host-packages
 	$(HARNESS) engine
 
 sandbox: setup ## The main job: ansible-playbook site.yml against the local sandbox container
