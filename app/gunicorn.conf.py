@@ -1,6 +1,6 @@
 """gunicorn settings for onebox: `gunicorn -c gunicorn.conf.py`.
 
-Environment: PORT (8000), WEB_CONCURRENCY (2 workers), GUNICORN_TIMEOUT (30 s),
+Environment: PORT (8000), WEB_CONCURRENCY (2 workers), GUNICORN_TIMEOUT (60 s),
 GUNICORN_MAX_REQUESTS (1000) and GUNICORN_MAX_REQUESTS_JITTER (100).
 """
 
@@ -24,7 +24,8 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
 
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Long enough for the largest word-list import (ONEBOX_MAX_IMPORT_BYTES).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"

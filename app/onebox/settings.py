@@ -129,7 +129,8 @@ if ONEBOX_SEGMENTER not in ("rjieba", "jieba"):
 # jieba keeps a pickled prefix dictionary here (default: the temp dir); the image builds it.
 ONEBOX_JIEBA_CACHE = env_str("ONEBOX_JIEBA_CACHE") or None
 ONEBOX_MAX_ENRICH_BYTES = env_int("ONEBOX_MAX_ENRICH_BYTES", 1024 * 1024)
-ONEBOX_MAX_IMPORT_BYTES = env_int("ONEBOX_MAX_IMPORT_BYTES", 64 * 1024 * 1024)
+# A 10 MB list imports in about 5-15 s (2 cores); keep within GUNICORN_TIMEOUT.
+ONEBOX_MAX_IMPORT_BYTES = env_int("ONEBOX_MAX_IMPORT_BYTES", 32 * 1024 * 1024)
 # HSK word list: "2025" (the exam syllabus in force since July 2026) or "2021".
 ONEBOX_HSK_STANDARD = env_str("ONEBOX_HSK_STANDARD", "2025")
 

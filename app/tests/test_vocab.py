@@ -154,8 +154,25 @@ def test_import_plain_word_list_uses_the_default_status(api, alice):
         IMPORT, "words.txt", "学习\n中文\r\n\n  你好  \n".encode(), status="learning"
     )
     assert response.status_code == 200
-    assert response.json() == {"imported": 3, "skipped": 0, "errors": [], "errors_truncated": False}
+    assert response.json() == {
+        "imported": 3, "changed": 3, "skipped": 0, "errors": [], "errors_truncated": False,
+    }  # fmt: skip
     assert statuses(alice) == {"学习": "learning", "中文": "learning", "你好": "learning"}
+
+
+def test_import_last_line_wins_and_a_repeat_changes_nothing(api, alice):
+    content = "学习,learning\n中文,known\n学习,known\n".encode()
+    first = api.upload(IMPORT, "w.csv", content).json()
+    assert (first["imported"], first["changed"]) == (3, 2)
+    assert statuses(alice) == {"学习": "known", "中文": "known"}
+    stamps = dict(VocabWord.objects.values_list("word", "updated_at"))
+
+    again = api.upload(IMPORT, "w.csv", content).json()
+    assert (again["imported"], again["changed"]) == (3, 0)
+    assert dict(VocabWord.objects.values_list("word", "updated_at")) == stamps
+
+    api.upload(IMPORT, "w.csv", "学习,ignored\n".encode())
+    assert statuses(alice) == {"学习": "ignored", "中文": "known"}
 
 
 def test_import_tsv_with_bom_and_header(api, alice):
@@ -193,14 +210,13 @@ def test_import_binary_file_is_400_and_writes_nothing(api, alice):
     assert statuses(alice) == {}
 
 
-def test_import_non_utf8_after_many_good_rows_writes_nothing(api, alice, monkeypatch):
-    # Small batches, so that good rows were already written when the bad line is read.
-    monkeypatch.setattr(vocab, "IMPORT_BATCH", 10)
-    content = "".join(f"字{i}\n" for i in range(50)).encode() + "中文\n".encode("gb18030")
+def test_import_non_utf8_after_many_good_rows_writes_nothing(api, alice):
+    # Far enough in that good rows have already been sent to the database.
+    content = "".join(f"字{i}\n" for i in range(50_000)).encode() + "中文\n".encode("gb18030")
     response = api.upload(IMPORT, "gbk.txt", content)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert "line 51" in error and "UTF-8" in error and "Nothing was imported" in error
+    assert "line 50001" in error and "UTF-8" in error and "Nothing was imported" in error
     assert statuses(alice) == {}
 
 
