@@ -1,0 +1,778 @@
+"""The workload manifests, as playbooks/render.yml writes them, for every inventory and both
+ingress controllers (nginx for MicroK8s <= 1.34, Traefik for >= 1.35).
+
+Each manifest is validated against the official schema of the pinned Kubernetes version
+(kubernetes-validate, strict: unknown fields fail) or, for custom resources, against its CRD in
+../shared/crds with the same strictness. Then checks that catch real mistakes, each with a
+negative test that feeds it a deliberately broken manifest.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from conftest import REPO, run_playbook
+
+ENVIRONMENTS = ("production", "staging", "sandbox")
+# The controller MicroK8s runs for a channel, and the Kubernetes version to validate against.
+CONTROLLERS = {"nginx": ("1.34/stable", "1.34"), "traefik": ("1.35/stable", "1.35")}
+CRD_DIR = REPO.parent / "shared" / "crds"
+CRD_GROUPS = {"cert-manager.io", "traefik.io"}
+APP_DIR = REPO / "app"
+# Vault values handed to every render: none of them may reach build/.
+REAL_SECRETS = {
+    "vault_postgres_password": "real-db-password-123",
+    "vault_django_secret_key": "real-django-key-456",
+    "vault_ingress_basic_auth_password": "real-basic-auth-789",
+}
+# Which onebox_memory.workloads entry each container's limit must come from.
+BUDGET_LINE = {
+    ("StatefulSet", "postgres", "postgres"): "postgres",
+    ("Deployment", "app", "app"): "app",
+    ("Job", "app-migrate", "migrate"): "app-migrate",
+    ("Job", "app-migrate", "load-dictionary"): "app-migrate",
+}
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def render(env: str, controller: str, out: Path, **extra) -> None:
+    channel, _ = CONTROLLERS[controller]
+    result = run_playbook(
+        REPO / "playbooks/render.yml",
+        "-i",
+        str(REPO / "inventories" / env),
+        extra_vars={
+            "onebox_render_dir": str(out),
+            "microk8s_channel": channel,
+            **REAL_SECRETS,
+            **extra,
+        },
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> dict[tuple[str, str], Path]:
+    """Render every inventory for both controllers once (in parallel) per test session."""
+    root = tmp_path_factory.mktemp("manifests")
+    jobs = {(env, ctl): root / f"{env}-{ctl}" for env in ENVIRONMENTS for ctl in CONTROLLERS}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        for future in [pool.submit(render, env, ctl, out) for (env, ctl), out in jobs.items()]:
+            future.result()
+    return jobs
+
+
+def load_dir(directory: Path) -> list[dict]:
+    objects = []
+    for path in sorted(directory.rglob("*.yaml")):
+        for obj in yaml.safe_load_all(path.read_text()):
+            if obj:
+                obj["__file__"] = str(path.relative_to(directory))
+                objects.append(obj)
+    return objects
+
+
+def clean(obj: dict) -> dict:
+    return {k: v for k, v in obj.items() if k != "__file__"}
+
+
+def cases():
+    return [
+        pytest.param(env, ctl, id=f"{env}-{ctl}") for env in ENVIRONMENTS for ctl in CONTROLLERS
+    ]
+
+
+def memory_budget(env: str) -> dict:
+    memory = yaml.safe_load((REPO / f"inventories/{env}/group_vars/onebox/memory.yml").read_text())
+    return memory["onebox_memory"]["workloads"]
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+def strict(schema):
+    """A copy of a CRD schema in which objects with declared properties accept no others.
+
+    Only where the CRD lists properties and does not ask to keep unknown fields
+    (x-kubernetes-preserve-unknown-fields) or say what extra keys may hold (additionalProperties).
+    """
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: strict(value) for key, value in schema.items()}
+    if (
+        "properties" in schema
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+        and "additionalProperties" not in schema
+    ):
+        out["additionalProperties"] = False
+    return out
+
+
+def crd_schemas() -> dict[tuple[str, str], dict]:
+    """(apiVersion, kind) -> strict JSON schema, from every CRD in ../shared/crds."""
+    schemas = {}
+    for path in sorted(CRD_DIR.glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            schema = strict(version["schema"]["openAPIV3Schema"])
+            # metadata is only {type: object} in a CRD: the API server checks it, and so do we
+            # below with the ObjectMeta fields onebox uses.
+            schemas[(f"{group}/{version['name']}", kind)] = schema
+    return schemas
+
+
+OBJECT_META_KEYS = {"name", "namespace", "labels", "annotations"}
+
+
+def crd_errors(obj: dict, schemas: dict) -> list[str]:
+    key = (obj["apiVersion"], obj["kind"])
+    if key not in schemas:
+        return [f"{obj['kind']} {obj['apiVersion']}: no CRD for it in {CRD_DIR}"]
+    validator = jsonschema.Draft7Validator(schemas[key])
+    errors = [
+        f"{obj['kind']}/{obj['metadata']['name']}: {'.'.join(map(str, e.path))}: {e.message}"
+        for e in validator.iter_errors(clean(obj))
+    ]
+    unknown = set(obj["metadata"]) - OBJECT_META_KEYS
+    if unknown:
+        errors.append(f"{obj['kind']}: unexpected metadata fields {sorted(unknown)}")
+    return errors
+
+
+def schema_errors(obj: dict, version: str, schemas: dict | None) -> list[str]:
+    group = obj["apiVersion"].split("/")[0] if "/" in obj["apiVersion"] else ""
+    if group in CRD_GROUPS:
+        if schemas is None:
+            return []
+        return crd_errors(obj, schemas)
+    try:
+        kubernetes_validate.validate(clean(obj), version, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        path = ".".join(map(str, exc.path))
+        return [f"{obj['kind']}/{obj['metadata']['name']}: {path}: {exc.message}"]
+    except kubernetes_validate.SchemaNotFoundError as exc:
+        return [exc.message]
+    return []
+
+
+@pytest.fixture(scope="session")
+def crds():
+    if not CRD_DIR.is_dir():
+        return None
+    return crd_schemas()
+
+
+@pytest.mark.parametrize(("env", "controller"), cases())
+def test_builtin_kinds_validate_strictly_against_the_pinned_kubernetes(rendered, env, controller):
+    version = CONTROLLERS[controller][1]
+    objects = [o for o in load_dir(rendered[(env, controller)]) if "/" not in o["apiVersion"]
+               or o["apiVersion"].split("/")[0] not in CRD_GROUPS]  # fmt: skip
+    assert {o["kind"] for o in objects} >= {
+        "Namespace", "Secret", "Service", "StatefulSet", "NetworkPolicy",
+        "ConfigMap", "Deployment", "Job",
+    }  # fmt: skip
+    errors = [e for obj in objects for e in schema_errors(obj, version, None)]
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize(("env", "controller"), cases())
+def test_custom_resources_validate_strictly_against_their_crds(rendered, crds, env, controller):
+    if crds is None:
+        pytest.skip(
+            f"{CRD_DIR} is absent: custom resources (cert-manager, Traefik) are NOT validated "
+            "here; the built-in kinds and every other check still run"
+        )
+    objects = [o for o in load_dir(rendered[(env, controller)])
+               if o["apiVersion"].split("/")[0] in CRD_GROUPS]  # fmt: skip
+    kinds = {o["kind"] for o in objects}
+    assert "ClusterIssuer" in kinds
+    if controller == "traefik":
+        assert {"Certificate", "Middleware", "IngressRoute", "ServersTransport"} <= kinds
+    errors = [e for obj in objects for e in crd_errors(obj, crds)]
+    assert not errors, "\n".join(errors)
+
+
+def test_strict_validation_refuses_unknown_fields(rendered, crds):
+    objects = load_dir(rendered[("production", "traefik")])
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    broken = copy.deepcopy(deployment)
+    broken["spec"]["template"]["spec"]["containers"][0]["resourcez"] = {}
+    assert schema_errors(broken, "1.35", None)
+    broken = copy.deepcopy(deployment)
+    broken["spec"]["strategy"]["type"] = 3
+    assert schema_errors(broken, "1.35", None)
+    if crds is None:
+        pytest.skip(f"{CRD_DIR} is absent: the CRD half of this test cannot run")
+    middleware = next(o for o in objects if o["kind"] == "Middleware" and "buffering" in o["spec"])
+    broken = copy.deepcopy(middleware)
+    broken["spec"]["buffering"]["maxRequestBodySize"] = 1
+    assert crd_errors(broken, crds)
+    issuer = next(o for o in objects if o["kind"] == "ClusterIssuer")
+    broken = copy.deepcopy(issuer)
+    broken["spec"]["acme"]["emial"] = broken["spec"]["acme"].pop("email")
+    assert crd_errors(broken, crds)
+    broken = copy.deepcopy(issuer)
+    broken["metadata"]["labelz"] = {}
+    assert crd_errors(broken, crds)
+    assert not crd_errors(issuer, crds)
+
+
+def test_strictness_respects_preserve_unknown_fields():
+    schema = strict(
+        {
+            "type": "object",
+            "properties": {
+                "a": {"type": "object", "properties": {"x": {"type": "string"}}},
+                "b": {
+                    "type": "object",
+                    "properties": {"x": {"type": "string"}},
+                    "x-kubernetes-preserve-unknown-fields": True,
+                },
+                "c": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    )
+    validator = jsonschema.Draft7Validator(schema)
+    assert not list(validator.iter_errors({"a": {"x": "1"}, "b": {"y": 1}, "c": {"k": "v"}}))
+    assert list(validator.iter_errors({"a": {"y": "1"}}))
+    assert list(validator.iter_errors({"d": 1}))
+
+
+# --- checks that catch real mistakes ------------------------------------------------------------
+
+
+def pod_specs(objects: list[dict]):
+    """(kind, name, pod template) of every workload."""
+    for obj in objects:
+        if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
+            yield obj["kind"], obj["metadata"]["name"], obj["spec"]["template"]
+
+
+def containers(template: dict):
+    spec = template["spec"]
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def matches(selector: dict, labels: dict) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def check_selectors(objects: list[dict]) -> list[str]:
+    problems = []
+    pods = list(pod_specs(objects))
+    for kind, name, template in pods:
+        if kind == "Job":
+            continue
+        owner = next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
+        selector = owner["spec"]["selector"]["matchLabels"]
+        if not matches(selector, template["metadata"]["labels"]):
+            problems.append(f"{kind}/{name}: selector {selector} does not match its pod labels")
+    for obj in objects:
+        if obj["kind"] == "Service":
+            selector = obj["spec"]["selector"]
+            if not any(matches(selector, t["metadata"]["labels"]) for _, _, t in pods):
+                problems.append(f"Service/{obj['metadata']['name']}: selector matches no pod")
+        if obj["kind"] == "NetworkPolicy":
+            selector = obj["spec"]["podSelector"]["matchLabels"]
+            if not any(matches(selector, t["metadata"]["labels"]) for _, _, t in pods):
+                problems.append(f"NetworkPolicy/{obj['metadata']['name']}: protects no pod")
+            for rule in obj["spec"].get("ingress", []):
+                for source in rule.get("from", []):
+                    labels = source["podSelector"]["matchLabels"]
+                    admitted = [n for k, n, t in pods if matches(labels, t["metadata"]["labels"])]
+                    if not admitted:
+                        problems.append(
+                            f"NetworkPolicy/{obj['metadata']['name']}: admits no pod ({labels})"
+                        )
+    return problems
+
+
+def service_ports(objects: list[dict]) -> dict[str, list[dict]]:
+    return {o["metadata"]["name"]: o["spec"]["ports"] for o in objects if o["kind"] == "Service"}
+
+
+def check_ports(objects: list[dict]) -> list[str]:
+    problems = []
+    pods = list(pod_specs(objects))
+    for obj in objects:
+        if obj["kind"] != "Service":
+            continue
+        selector = obj["spec"]["selector"]
+        backends = [t for _, _, t in pods if matches(selector, t["metadata"]["labels"])]
+        exposed = [p for t in backends for c in t["spec"]["containers"] for p in c.get("ports", [])]
+        for port in obj["spec"]["ports"]:
+            target = port.get("targetPort", port["port"])
+            if not any(target in (p.get("name"), p["containerPort"]) for p in exposed):
+                problems.append(
+                    f"Service/{obj['metadata']['name']}: targetPort {target!r} is no container "
+                    f"port of its pods ({[(p.get('name'), p['containerPort']) for p in exposed]})"
+                )
+    services = service_ports(objects)
+
+    def backend_ok(name: str, port) -> bool:
+        return any(port in (p["port"], p.get("name")) for p in services.get(name, []))
+
+    for obj in objects:
+        if obj["kind"] == "Ingress":
+            for rule in obj["spec"]["rules"]:
+                for path in rule["http"]["paths"]:
+                    svc = path["backend"]["service"]
+                    port = svc["port"].get("number", svc["port"].get("name"))
+                    if not backend_ok(svc["name"], port):
+                        problems.append(f"Ingress: backend {svc['name']}:{port} is no Service port")
+        if obj["kind"] == "IngressRoute":
+            for route in obj["spec"]["routes"]:
+                for svc in route["services"]:
+                    if not backend_ok(svc["name"], svc["port"]):
+                        problems.append(
+                            f"IngressRoute/{obj['metadata']['name']}: backend "
+                            f"{svc['name']}:{svc['port']} is no Service port"
+                        )
+    return problems
+
+
+def probe_paths(objects: list[dict]) -> set[str]:
+    paths = set()
+    for _, _, template in pod_specs(objects):
+        for container in containers(template):
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                if "httpGet" in container.get(probe, {}):
+                    paths.add(container[probe]["httpGet"]["path"])
+    return paths
+
+
+_PROBE_SCRIPT = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+os.environ.update(DJANGO_SETTINGS_MODULE="onebox.settings", DJANGO_SECRET_KEY="probe-check",
+                  DJANGO_ALLOWED_HOSTS="reader.example.org")
+import django
+django.setup()
+from django.test import Client
+from django.urls import Resolver404, resolve
+client = Client()
+answers = {}
+for path in json.loads(sys.argv[2]):
+    # As the kubelet asks: plain HTTP, the pod's IP as Host, no X-Forwarded-Proto.
+    response = client.get(path, HTTP_HOST="10.1.0.7:8000")
+    try:
+        resolve(path)
+        resolves = True
+    except Resolver404:
+        resolves = False
+    body = response.content.decode(errors="replace")[:200]
+    answers[path] = {"status": response.status_code, "resolves": resolves, "body": body}
+print(json.dumps(answers))
+"""
+
+
+def app_answers(paths: set[str]) -> dict[str, dict]:
+    """How the app answers GETs of these paths, asked as the kubelet asks, in a fresh process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE_SCRIPT, str(APP_DIR), json.dumps(sorted(paths))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, (
+        "Could not start the app's Django to check the probe paths (is app/requirements.txt "
+        f"installed in this Python?):\n{result.stderr[-3000:]}"
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def check_probe_paths(objects: list[dict], answers: dict[str, dict]) -> list[str]:
+    """A probe path must be answered by the app itself: the URL configuration resolves it, or the
+    health middleware answers it (200, or 503 with its JSON while not ready). Anything else —
+    a 404, or the HTTPS redirect (301) that the kubelet would count as success — is a mistake."""
+    problems = []
+    for path in sorted(probe_paths(objects)):
+        answer = answers[path]
+        served = answer["status"] == 200 or (
+            answer["status"] == 503 and '"status": "unavailable"' in answer["body"]
+        )
+        if not (answer["resolves"] or served):
+            problems.append(f"probe path {path} is not served by the app: {answer}")
+    return problems
+
+
+def check_memory(objects: list[dict]) -> list[str]:
+    problems = []
+    for kind, name, template in pod_specs(objects):
+        for container in containers(template):
+            resources = container.get("resources", {})
+            request = resources.get("requests", {}).get("memory")
+            limit = resources.get("limits", {}).get("memory")
+            if request is None or limit is None or request != limit:
+                problems.append(
+                    f"{kind}/{name} container {container['name']}: memory request {request} "
+                    f"!= limit {limit}"
+                )
+    return problems
+
+
+def check_budget(objects: list[dict], budget: dict) -> list[str]:
+    problems = []
+    for kind, name, template in pod_specs(objects):
+        base = re.sub(r"-[0-9a-f]{10}$", "", name)
+        for container in containers(template):
+            line = BUDGET_LINE.get((kind, base, container["name"]))
+            limit = container.get("resources", {}).get("limits", {}).get("memory")
+            if line is None:
+                problems.append(f"{kind}/{name} {container['name']}: no line in the memory budget")
+            elif limit != budget[line]:
+                problems.append(
+                    f"{kind}/{name} {container['name']}: memory limit {limit} is not "
+                    f"onebox_memory.workloads.{line} = {budget[line]}"
+                )
+    return problems
+
+
+def image_problem(image: str) -> str | None:
+    if "@sha256:" in image:
+        return None
+    last = image.split("/")[-1]
+    if ":" not in last:
+        return f"{image}: no tag (means latest)"
+    if last.split(":", 1)[1] == "latest":
+        return f"{image}: tag latest"
+    return None
+
+
+def check_images(objects: list[dict]) -> list[str]:
+    problems = []
+    for kind, name, template in pod_specs(objects):
+        for container in containers(template):
+            problem = image_problem(container["image"])
+            if problem:
+                problems.append(f"{kind}/{name}: {problem}")
+            if container.get("imagePullPolicy") != "IfNotPresent":
+                problems.append(f"{kind}/{name}: imagePullPolicy is not IfNotPresent")
+    return problems
+
+
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_?KEY", re.I)
+URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+
+def check_configmaps(objects: list[dict]) -> list[str]:
+    secret_values = {
+        base64.b64decode(value).decode()
+        for obj in objects
+        if obj["kind"] == "Secret"
+        for value in obj.get("data", {}).values()
+    } | {
+        value
+        for obj in objects
+        if obj["kind"] == "Secret"
+        for value in obj.get("stringData", {}).values()
+    }
+    problems = []
+    for obj in objects:
+        if obj["kind"] != "ConfigMap":
+            continue
+        for key, value in obj.get("data", {}).items():
+            if SECRET_NAME.search(key):
+                problems.append(f"ConfigMap/{obj['metadata']['name']}: {key} looks like a secret")
+            if URL_CREDENTIALS.search(value):
+                problems.append(f"ConfigMap/{obj['metadata']['name']}: {key} holds credentials")
+            if any(len(s) >= 6 and s in value for s in secret_values):
+                problems.append(f"ConfigMap/{obj['metadata']['name']}: {key} holds a Secret value")
+    return problems
+
+
+def check_modes(directory: Path) -> list[str]:
+    """Files holding a Secret must be owner-only; directories too (they list them)."""
+    problems = []
+    for path in [directory, *sorted(directory.rglob("*"))]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if path.is_dir() and mode & 0o077:
+            problems.append(f"{path}: directory mode {mode:04o}, others may list it")
+        if path.is_file() and "\nkind: Secret" in path.read_text() and mode & 0o077:
+            problems.append(f"{path}: holds a Secret with mode {mode:04o}")
+    return problems
+
+
+@pytest.fixture(scope="session")
+def answers(rendered):
+    paths = set()
+    for out in rendered.values():
+        paths |= probe_paths(load_dir(out))
+    # A mistyped path, to see that the check tells them apart in the same process.
+    return app_answers(paths | {"/healthzz", "/readyz/"})
+
+
+@pytest.mark.parametrize(("env", "controller"), cases())
+def test_the_manifests_hold_together(rendered, answers, env, controller):
+    out = rendered[(env, controller)]
+    objects = load_dir(out)
+    problems = [
+        *check_selectors(objects),
+        *check_ports(objects),
+        *check_probe_paths(objects, answers),
+        *check_memory(objects),
+        *check_budget(objects, memory_budget(env)),
+        *check_images(objects),
+        *check_configmaps(objects),
+        *check_modes(out),
+    ]
+    assert not problems, "\n".join(problems)
+    assert probe_paths(objects) == {"/healthz", "/readyz"}
+
+
+def good(rendered) -> list[dict]:
+    return load_dir(rendered[("staging", "traefik")])
+
+
+def find(objects, kind, name=None):
+    return next(
+        o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)
+    )
+
+
+def test_selector_check_catches_mismatches(rendered):
+    objects = good(rendered)
+    assert not check_selectors(objects)
+    broken = copy.deepcopy(objects)
+    find(broken, "Service", "app")["spec"]["selector"]["app.kubernetes.io/name"] = "ap"
+    assert any("Service/app" in p for p in check_selectors(broken))
+    broken = copy.deepcopy(objects)
+    find(broken, "Deployment")["spec"]["selector"]["matchLabels"]["tier"] = "web"
+    assert any("Deployment/app" in p for p in check_selectors(broken))
+    broken = copy.deepcopy(objects)
+    labels = find(broken, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    for _, _, template in pod_specs(broken):
+        template["metadata"]["labels"].pop("onebox.io/postgres-client", None)
+    assert labels and any("admits no pod" in p for p in check_selectors(broken))
+
+
+def test_port_check_catches_mismatches(rendered):
+    objects = good(rendered)
+    assert not check_ports(objects)
+    broken = copy.deepcopy(objects)
+    find(broken, "Service", "postgres")["spec"]["ports"][0]["targetPort"] = "postgres"
+    assert any("Service/postgres" in p for p in check_ports(broken))
+    broken = copy.deepcopy(objects)
+    find(broken, "IngressRoute", "onebox")["spec"]["routes"][0]["services"][0]["port"] = 8080
+    assert any("IngressRoute/onebox" in p for p in check_ports(broken))
+    nginx = load_dir(rendered[("staging", "nginx")])
+    assert not check_ports(nginx)
+    broken = copy.deepcopy(nginx)
+    backend = find(broken, "Ingress")["spec"]["rules"][0]["http"]["paths"][0]["backend"]
+    backend["service"]["port"]["number"] = 8000
+    assert any("Ingress" in p for p in check_ports(broken))
+
+
+def test_probe_path_check_catches_a_path_the_app_does_not_serve(rendered, answers):
+    objects = good(rendered)
+    assert not check_probe_paths(objects, answers)
+    # The app answers its probes itself, not through the HTTPS redirect or a 404.
+    assert answers["/healthz"]["status"] == 200
+    assert answers["/readyz"]["status"] in (200, 503)
+    for wrong in ("/healthzz", "/readyz/"):
+        broken = copy.deepcopy(objects)
+        container = find(broken, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+        container["livenessProbe"]["httpGet"]["path"] = wrong
+        assert any(wrong in p for p in check_probe_paths(broken, answers)), answers[wrong]
+
+
+def test_memory_check_catches_requests_below_limits(rendered):
+    objects = good(rendered)
+    assert not check_memory(objects)
+    broken = copy.deepcopy(objects)
+    container = find(broken, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]
+    container["resources"]["requests"]["memory"] = "256Mi"
+    assert any("StatefulSet/postgres" in p for p in check_memory(broken))
+    broken = copy.deepcopy(objects)
+    job = find(broken, "Job")["spec"]["template"]["spec"]["initContainers"][0]
+    del job["resources"]["requests"]["memory"]
+    assert any("migrate" in p for p in check_memory(broken))
+
+
+def test_budget_check_catches_a_second_copy_of_a_number(rendered):
+    objects = good(rendered)
+    budget = memory_budget("staging")
+    assert not check_budget(objects, budget)
+    broken = copy.deepcopy(objects)
+    container = find(broken, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    container["resources"]["limits"]["memory"] = "400Mi"
+    assert any("onebox_memory.workloads.app" in p for p in check_budget(broken, budget))
+
+
+def test_image_check_catches_latest_and_missing_tags(rendered):
+    objects = good(rendered)
+    assert not check_images(objects)
+    for image in ("onebox-app:latest", "onebox-app", "registry.local:5000/onebox-app"):
+        broken = copy.deepcopy(objects)
+        find(broken, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"] = image
+        assert any(image in p for p in check_images(broken))
+    assert image_problem("registry.local:5000/onebox-app:1.2") is None
+    assert image_problem("onebox-app@sha256:" + "a" * 64) is None
+
+
+def test_configmap_check_catches_secrets(rendered):
+    objects = good(rendered)
+    assert not check_configmaps(objects)
+    password = base64.b64decode(find(objects, "Secret", "postgres")["data"]["POSTGRES_PASSWORD"])
+    for key, value in (
+        ("DJANGO_SECRET_KEY", "x"),
+        ("DB", "postgres://onebox:hunter22@postgres/onebox"),
+        ("NOTE", f"pw is {password.decode()}"),
+    ):
+        broken = copy.deepcopy(objects)
+        find(broken, "ConfigMap")["data"][key] = value
+        assert any(key in p for p in check_configmaps(broken)), key
+
+
+def test_mode_check_catches_a_readable_secret_file(tmp_path):
+    (tmp_path / "app").mkdir(mode=0o700)
+    tmp_path.chmod(0o700)
+    secret = tmp_path / "app/secret.yaml"
+    secret.write_text("# x\napiVersion: v1\nkind: Secret\n")
+    secret.chmod(0o600)
+    plain = tmp_path / "app/service.yaml"
+    plain.write_text("apiVersion: v1\nkind: Service\n")
+    plain.chmod(0o644)
+    assert not check_modes(tmp_path)
+    secret.chmod(0o644)
+    assert any("secret.yaml" in p for p in check_modes(tmp_path))
+    secret.chmod(0o600)
+    (tmp_path / "app").chmod(0o755)
+    assert any("directory" in p for p in check_modes(tmp_path))
+
+
+# --- what each inventory and controller must show -----------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "controller"), cases())
+def test_the_ingress_fits_the_controller(rendered, env, controller):
+    objects = load_dir(rendered[(env, controller)])
+    kinds = {o["kind"] for o in objects}
+    fifty_mib = 50 * 1024 * 1024
+    if controller == "nginx":
+        ingress = find(objects, "Ingress")
+        notes = ingress["metadata"]["annotations"]
+        assert ingress["spec"]["ingressClassName"] == "public"
+        assert notes["nginx.ingress.kubernetes.io/proxy-body-size"] == "50m"
+        assert notes["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+        assert notes["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "300"
+        assert notes["cert-manager.io/cluster-issuer"].startswith("onebox-")
+        assert ("nginx.ingress.kubernetes.io/auth-secret" in notes) == (env != "production")
+        assert not kinds & {"IngressRoute", "Middleware", "Certificate"}
+    else:
+        assert "Ingress" not in kinds
+        body = next(o for o in objects if o["kind"] == "Middleware" and "buffering" in o["spec"])
+        assert body["spec"]["buffering"]["maxRequestBodyBytes"] == fifty_mib
+        route = find(objects, "IngressRoute", "onebox")
+        assert route["spec"]["entryPoints"] == ["websecure"]
+        used = {m["name"] for m in route["spec"]["routes"][0]["middlewares"]}
+        defined = {o["metadata"]["name"] for o in objects if o["kind"] == "Middleware"}
+        assert used <= defined
+        assert ("onebox-basic-auth" in used) == (env != "production")
+        http = find(objects, "IngressRoute", "onebox-http")
+        assert http["spec"]["entryPoints"] == ["web"]
+        redirect = find(objects, "Middleware", http["spec"]["routes"][0]["middlewares"][0]["name"])
+        assert redirect["spec"]["redirectScheme"] == {"scheme": "https", "permanent": True}
+        certificate = find(objects, "Certificate")
+        assert certificate["spec"]["secretName"] == route["spec"]["tls"]["secretName"]
+    issuer = find(objects, "ClusterIssuer")
+    expected = {"production": "acme-v02", "staging": "acme-staging-v02", "sandbox": None}[env]
+    if expected:
+        assert expected in issuer["spec"]["acme"]["server"]
+        solver = issuer["spec"]["acme"]["solvers"][0]["http01"]["ingress"]
+        assert solver["ingressClassName"] == {"nginx": "public", "traefik": "traefik"}[controller]
+    else:
+        assert issuer["spec"] == {"selfSigned": {}}
+
+
+def test_the_app_is_hardened_and_starts_slowly_enough(rendered):
+    objects = load_dir(rendered[("production", "nginx")])
+    deployment = find(objects, "Deployment")
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001  # USER in app/Dockerfile
+    assert "USER 10001:10001" in (APP_DIR / "Dockerfile").read_text()
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    for _, _, template in pod_specs(objects):
+        for container in containers(template):
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["capabilities"] == {"drop": ["ALL"]}
+    startup = pod["containers"][0]["startupProbe"]
+    budget = startup["periodSeconds"] * startup["failureThreshold"]
+    measured = yaml.safe_load((REPO / "roles/app/vars/main.yml").read_text())["_app_measured"]
+    cold = max(m["cold_start_seconds"] for m in measured.values())
+    assert budget >= max(120, 20 * cold), (budget, cold)
+    job = find(objects, "Job")
+    revision = deployment["spec"]["template"]["metadata"]["annotations"]["onebox.io/revision"]
+    assert job["metadata"]["name"] == f"app-migrate-{revision}"
+    assert job["spec"]["ttlSecondsAfterFinished"] > 0
+    assert job["spec"]["backoffLimit"] >= 1
+    commands = [c["command"] for c in containers(job["spec"]["template"])]
+    assert commands == [
+        ["python", "manage.py", "migrate", "--noinput"],
+        ["python", "manage.py", "load_dictionary"],
+    ]
+
+
+def test_postgres_settings_follow_its_memory_limit(rendered):
+    objects = load_dir(rendered[("production", "nginx")])
+    statefulset = find(objects, "StatefulSet")
+    container = statefulset["spec"]["template"]["spec"]["containers"][0]
+    args = dict(a.split("=", 1) for a in container["args"] if a != "-c")
+    limit_mib = int(memory_budget("production")["postgres"].removesuffix("Mi"))
+    assert args["shared_buffers"] == f"{limit_mib // 4}MB"
+    assert args["effective_cache_size"] == f"{limit_mib // 2}MB"
+    assert int(args["max_connections"]) == min(max(limit_mib // 16, 20), 100)
+    shm = next(v for v in statefulset["spec"]["template"]["spec"]["volumes"] if v["name"] == "shm")
+    assert shm["emptyDir"] == {"medium": "Memory", "sizeLimit": f"{limit_mib // 8}Mi"}
+    # All of it fits in the limit: shared_buffers + /dev/shm + work_mem for every connection.
+    work_mem = int(args["work_mem"].removesuffix("MB"))
+    assert limit_mib // 4 + limit_mib // 8 + work_mem * int(args["max_connections"]) < limit_mib
+    assert re.fullmatch(r"postgres:16\.[0-9]+-bookworm", container["image"])
+    claim = statefulset["spec"]["volumeClaimTemplates"][0]["spec"]
+    assert claim["storageClassName"] == "microk8s-hostpath"
+
+
+@pytest.mark.parametrize(("env", "controller"), cases())
+def test_render_writes_no_real_secret_and_says_so(rendered, env, controller):
+    """Every render is handed the vault's values; build/ still holds only placeholders."""
+    out = rendered[(env, controller)]
+    secrets = 0
+    for path in out.rglob("*.yaml"):
+        text = path.read_text()
+        decoded = " ".join(
+            base64.b64decode(v).decode()
+            for obj in yaml.safe_load_all(text)
+            if obj and obj["kind"] == "Secret"
+            for v in obj["data"].values()
+        )
+        for real in REAL_SECRETS.values():
+            assert real not in text and real not in decoded, path
+        if "\nkind: Secret" in text:
+            secrets += 1
+            assert "PLACEHOLDER VALUES" in text, path
+            assert "placeholder-for-" in decoded, path
+    assert secrets == (2 if env == "production" else 3)
