@@ -776,3 +776,23 @@ def test_render_writes_no_real_secret_and_says_so(rendered, env, controller):
             assert "PLACEHOLDER VALUES" in text, path
             assert "placeholder-for-" in decoded, path
     assert secrets == (2 if env == "production" else 3)
+
+
+def test_render_runs_as_documented_on_a_fresh_clone(tmp_path):
+    """`ansible-playbook playbooks/render.yml -i inventories/production`: no vault, no host, no
+    -e (only the output directory is moved, to leave build/ alone)."""
+    out = tmp_path / "production"
+    result = run_playbook(
+        REPO / "playbooks/render.yml",
+        "-i",
+        str(REPO / "inventories/production"),
+        extra_vars={"onebox_render_dir": str(out)},
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert {p.parent.name for p in out.rglob("*.yaml")} == {
+        "kube_client",
+        "postgres",
+        "app",
+        "ingress",
+    }
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
