@@ -53,6 +53,8 @@ def test_missing_secret_is_named_before_anything_runs():
         REPO / "playbooks/preflight.yml",
         "-i",
         str(REPO / "tests/inventory/local.yml"),
+        "-e",
+        f"@{REPO / 'inventories/sandbox/group_vars/onebox/memory.yml'}",
         extra_vars={**GOOD_BASE, "vault_django_secret_key": "set"},
     )
     output = result.stdout + result.stderr
@@ -67,6 +69,8 @@ def test_preflight_playbook_passes_with_secrets_and_good_input():
         REPO / "playbooks/preflight.yml",
         "-i",
         str(REPO / "tests/inventory/local.yml"),
+        "-e",
+        f"@{REPO / 'inventories/sandbox/group_vars/onebox/memory.yml'}",
         extra_vars={**GOOD_BASE, "vault_django_secret_key": "k", "vault_postgres_password": "p"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
