@@ -1,0 +1,175 @@
+"""The parts of backup.yml, restore.yml and rebuild.yml that run without a cluster: the role's
+preflight, copying dumps to the controller with their checksums checked (fetch), and choosing
+the dump to restore (choose_dump, which rebuild.yml runs before it builds anything).
+
+This machine plays both the VM and the controller (tests/playbooks/backup_controller.yml).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_playbook
+
+BUDGET = {"onebox_memory": {"workloads": {"backup": "128Mi", "app-migrate": "256Mi"}}}
+BUDGET_TOO_SMALL = {"onebox_memory": {"workloads": {"backup": "16Mi", "app-migrate": "256Mi"}}}
+BAD_TABLES = {"backup_restore_regenerated_tables": ["auth_user; DROP"]}
+NAMES = [f"onebox-2026112{day}T023000Z.dump" for day in (1, 2, 3)]
+
+
+def preflight(**overrides):
+    return run_playbook(
+        REPO / "tests/playbooks/role_preflight.yml",
+        "-i",
+        "localhost,",
+        extra_vars={"preflight_role": "backup", **BUDGET, **overrides},
+    )
+
+
+def entry(name: str, **extra_vars):
+    return run_playbook(
+        REPO / "tests/playbooks/backup_controller.yml",
+        "-i",
+        "localhost,",
+        extra_vars={"backup_test_entry": name, **extra_vars},
+    )
+
+
+def write_dump(directory: Path, name: str, payload: bytes) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_bytes(payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    (directory / f"{name}.sha256").write_text(f"{digest}  {name}\n")
+
+
+# --- preflight ------------------------------------------------------------------------------------
+
+
+def test_preflight_accepts_the_defaults():
+    result = preflight()
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named", "check"),
+    [
+        ({"backup_schedule": "every night"}, "backup_schedule", "backup_schedule is match"),
+        ({"backup_time_zone": "Central European"}, "backup_time_zone", "backup_time_zone is"),
+        ({"backup_keep": 0}, "backup_keep", "backup_keep | int >= 1"),
+        ({"backup_host_dir": "var/backups"}, "backup_host_dir", "backup_host_dir is match"),
+        ({"backup_host_dir": "/var"}, "backup_host_dir", "backup_host_dir not in"),
+        ({"backup_postgres_image": "postgres:latest"}, "backup_postgres_image", "!= 'latest'"),
+        (BUDGET_TOO_SMALL, "backup_memory_limit", "_backup_memory_floor_mib"),
+        ({"backup_restore_dump": "../../etc/passwd"}, "backup_restore_dump", "backup_restore_dump"),
+        (BAD_TABLES, "backup_restore_regenerated_tables", "backup_restore_regenerated_tables"),
+        ({"backup_controller_dir": "backups"}, "backup_controller_dir", "backup_controller_dir"),
+    ],
+)
+def test_preflight_rejects_bad_input(overrides, named, check):
+    result = preflight(**overrides)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert named in output
+    # The check that failed is the one about this input, not another one in the same task.
+    failed = [line for line in output.splitlines() if line.strip().startswith("assertion:")]
+    assert failed, output
+    assert check in failed[0], failed[0]
+
+
+# --- fetch: copies, checks, repairs -------------------------------------------------------------
+
+
+def test_fetch_copies_new_dumps_and_checks_every_copy(tmp_path):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    for i, name in enumerate(NAMES):
+        write_dump(vm, name, f"dump {i}".encode() * 1000)
+    # The controller already has the oldest, intact, and a damaged copy of the middle one.
+    host_dir = controller / "localhost"
+    write_dump(host_dir, NAMES[0], b"dump 0" * 1000)
+    write_dump(host_dir, NAMES[1], b"dump 1" * 1000)
+    (host_dir / NAMES[1]).write_bytes(b"dump 1" * 500)  # truncated after its checksum was written
+    old = os.stat(host_dir / NAMES[0]).st_mtime_ns
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "2 new dump(s) copied" in output
+    for name in NAMES:
+        assert (host_dir / name).read_bytes() == (vm / name).read_bytes()
+        assert (host_dir / f"{name}.sha256").exists()
+    assert os.stat(host_dir / NAMES[0]).st_mtime_ns == old, "an identical copy was rewritten"
+    assert (controller / "localhost").stat().st_mode & 0o077 == 0
+
+
+def test_fetch_fails_on_a_damaged_copy_the_vm_no_longer_has(tmp_path):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    write_dump(vm, NAMES[2], b"newest" * 1000)
+    write_dump(controller / "localhost", NAMES[0], b"pruned on the VM" * 100)
+    (controller / "localhost" / NAMES[0]).write_bytes(b"bit rot")
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert f"{NAMES[0]} does not match" in output
+
+
+# --- choose_dump: what restore.yml and rebuild.yml restore -----------------------------------
+
+
+def test_choose_dump_takes_the_newest(tmp_path):
+    for name in NAMES:
+        write_dump(tmp_path / "localhost", name, name.encode() * 100)
+    result = entry("choose_dump", backup_controller_dir=str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"restoring {tmp_path}/localhost/{NAMES[-1]}" in result.stdout
+
+
+def test_choose_dump_takes_the_named_one(tmp_path):
+    for name in NAMES:
+        write_dump(tmp_path / "localhost", name, name.encode() * 100)
+    result = entry("choose_dump", backup_controller_dir=str(tmp_path), backup_restore_dump=NAMES[0])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"restoring {tmp_path}/localhost/{NAMES[0]}" in result.stdout
+
+
+def test_choose_dump_stops_without_a_dump(tmp_path):
+    result = entry("choose_dump", backup_controller_dir=str(tmp_path))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "There is no dump for localhost" in output
+    assert "playbooks/backup.yml" in output
+
+
+def test_choose_dump_refuses_a_damaged_dump(tmp_path):
+    for name in NAMES:
+        write_dump(tmp_path / "localhost", name, name.encode() * 100)
+    with (tmp_path / "localhost" / NAMES[-1]).open("r+b") as f:
+        f.truncate(10)
+    result = entry("choose_dump", backup_controller_dir=str(tmp_path))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{NAMES[-1]} does not match" in output
+
+
+def test_choose_dump_checks_a_dump_given_by_path(tmp_path):
+    elsewhere = tmp_path / "usb-stick"
+    write_dump(elsewhere, NAMES[1], b"kept elsewhere" * 100)
+    good = entry(
+        "choose_dump",
+        backup_controller_dir=str(tmp_path / "empty"),
+        backup_restore_dump=str(elsewhere / NAMES[1]),
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    (elsewhere / f"{NAMES[1]}.sha256").unlink()
+    bad = entry(
+        "choose_dump",
+        backup_controller_dir=str(tmp_path / "empty"),
+        backup_restore_dump=str(elsewhere / NAMES[1]),
+    )
+    assert bad.returncode != 0
+    assert "checksum file is missing" in bad.stdout + bad.stderr
