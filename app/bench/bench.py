@@ -178,10 +178,11 @@ def stop(proc: subprocess.Popen) -> None:
 
 def latency(client: Client, page: str, runs: int) -> dict:
     client.post("/api/v1/enrich", {"texts": [page]})  # warm the worker and the DB cache
-    clients, servers, apps, words = [], [], [], 0
+    clients, segments, servers, apps, words = [], [], [], [], 0
     for _ in range(runs):
         elapsed, timing, data = client.post("/api/v1/enrich", {"texts": [page]})
         clients.append(elapsed)
+        segments.append(timing["segment"])
         servers.append(timing["segment"] + timing["lookup"])
         apps.append(timing["app"])
         words = len(json.loads(data)["words"])
@@ -189,6 +190,7 @@ def latency(client: Client, page: str, runs: int) -> dict:
         "client_p50": statistics.median(clients),
         "client_p95": sorted(clients)[int(len(clients) * 0.95) - 1],
         "app_p50": statistics.median(apps),
+        "segment_p50": statistics.median(segments),
         "view_p50": statistics.median(servers),
         "words": words,
         "bytes": len(data),
@@ -282,8 +284,12 @@ def main() -> None:
                         f"({args.threads} clients)"
                     )
                 r3 = rows[3000]
-                print(f"3,000 chars: server time / pure segmentation = "
-                      f"{r3['app_p50'] / r3['floor']:.1f}x (target <= 2x)")  # fmt: skip
+                print(
+                    f"3,000 chars: server time / pure segmentation = "
+                    f"{r3['app_p50'] / r3['segment_p50']:.1f}x with the segmentation timed in "
+                    f"the same requests, {r3['app_p50'] / r3['floor']:.1f}x against the "
+                    f"separate floor (target <= 2x)"
+                )
 
                 if backend == "rjieba":
                     # The original pattern: one request per word of the page.

@@ -11,18 +11,23 @@ from .models import Headword, VocabWord
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 # PostgreSQL writes the whole {"word": {"status": ..., "entries": [...]}, ...} object as text,
-# splicing in the entries the loader pre-rendered as JSON; measured faster than json_object_agg
-# (which re-parses them) or building it in Python. Words go in as one newline-separated string:
-# psycopg would otherwise escape a text[] element by element in Python.
+# splicing in the entries the loader pre-rendered as JSON: measured faster than json_object_agg
+# (which re-parses them) or than building it in Python. Scalar subqueries keep each word one
+# index probe; as joins, the planner merge-joins big pages against the whole headword index
+# (3,000 words: 240 ms instead of 90). Words go in as one newline-separated string: psycopg
+# would escape a text[] element by element in Python.
 _LOOKUP = f"""
 SELECT '{{' || coalesce(string_agg(
          to_json(w.word)::text
-         || ':{{"status":"' || coalesce(v.status, 'unknown')
-         || '","entries":' || coalesce(h.entries_json, '[]') || '}}',
+         || ':{{"status":"'
+         || coalesce((SELECT v.status FROM {VocabWord._meta.db_table} v
+                      WHERE v.user_id = %(user)s AND v.word = w.word), 'unknown')
+         || '","entries":'
+         || coalesce((SELECT h.entries_json FROM {Headword._meta.db_table} h
+                      WHERE h.form = w.word), '[]')
+         || '}}',
          ','), '') || '}}'
-FROM unnest(string_to_array(%s, E'\\n')) AS w(word)
-LEFT JOIN {Headword._meta.db_table} h ON h.form = w.word
-LEFT JOIN {VocabWord._meta.db_table} v ON v.user_id = %s AND v.word = w.word
+FROM unnest(string_to_array(%(words)s, E'\\n')) AS w(word)
 """
 
 
@@ -36,5 +41,5 @@ def words_json(user_id: int, words: Iterable[str]) -> str:
     breaks (never dictionary forms) are left out."""
     unique = {word for word in words if word and "\n" not in word}
     with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP, ["\n".join(unique), user_id])
+        cursor.execute(_LOOKUP, {"user": user_id, "words": "\n".join(unique)})
         return cursor.fetchone()[0]
