@@ -47,7 +47,7 @@ def test_import_form(client, alice):
     page = client.post("/vocab/import/", {"file": upload, "status": "learning"}, secure=True)
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Imported 1 row(s); skipped 1" in text
+    assert "Imported 1 row(s), 1 word(s) new or changed; skipped 1" in text
     assert "line 2: word has no Chinese characters" in text
     assert VocabWord.objects.get(user=alice, word="学习").status == "learning"
 
