@@ -1,7 +1,7 @@
 """Verify the microk8s role on a stand-in host: the real effects it owns and the commands it ran.
 
 The args file, kubelet config, group, kubeconfig and ufw rules are real files and real kernel
-rules; `snap` and `microk8s` are stand-ins that log every call (see ../README.md).
+rules; `snap` and `microk8s` are stand-ins that log every call (see molecule/default/README.md).
 """
 
 import json

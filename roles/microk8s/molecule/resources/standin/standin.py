@@ -8,7 +8,7 @@ and, once `snap install microk8s` ran, /snap/bin/microk8s (and /snap/bin/kubectl
 
 It keeps its state in one JSON file and appends every call to a log, one JSON array (argv) per
 line, so the tests can check the commands the role ran. Only the behaviour the role depends on
-is modelled; README.md beside the scenarios says what is real and what is not.
+is modelled; roles/microk8s/molecule/default/README.md says what is real and what is not.
 
 A node's "cluster agent" (the real one listens on 25000) is a small HTTP server started by
 `snap install microk8s` as a systemd unit: `microk8s join` on another container posts its token
