@@ -178,12 +178,13 @@ def stop(proc: subprocess.Popen) -> None:
 
 def latency(client: Client, page: str, runs: int) -> dict:
     client.post("/api/v1/enrich", {"texts": [page]})  # warm the worker and the DB cache
-    clients, segments, servers, apps, words = [], [], [], [], 0
+    clients, segments, lookups, auths, apps, words = [], [], [], [], [], 0
     for _ in range(runs):
         elapsed, timing, data = client.post("/api/v1/enrich", {"texts": [page]})
         clients.append(elapsed)
         segments.append(timing["segment"])
-        servers.append(timing["segment"] + timing["lookup"])
+        lookups.append(timing["lookup"])
+        auths.append(timing["auth"])
         apps.append(timing["app"])
         words = len(json.loads(data)["words"])
     return {
@@ -191,7 +192,8 @@ def latency(client: Client, page: str, runs: int) -> dict:
         "client_p95": sorted(clients)[int(len(clients) * 0.95) - 1],
         "app_p50": statistics.median(apps),
         "segment_p50": statistics.median(segments),
-        "view_p50": statistics.median(servers),
+        "lookup_p50": statistics.median(lookups),
+        "auth_p50": statistics.median(auths),
         "words": words,
         "bytes": len(data),
     }
@@ -279,7 +281,8 @@ def main() -> None:
                     print(
                         f"{n:>6,} chars: {r['words']:5} words, {r['bytes'] / 1024:6.0f} KiB | "
                         f"client p50 {ms(r['client_p50'])} p95 {ms(r['client_p95'])} | "
-                        f"server {ms(r['app_p50'])} (segment+lookup {ms(r['view_p50'])}) | "
+                        f"server {ms(r['app_p50'])} = auth {ms(r['auth_p50'])} + segment "
+                        f"{ms(r['segment_p50'])} + lookup {ms(r['lookup_p50'])} + rest | "
                         f"floor {ms(r['floor'])} | {r['rps']:6.1f} req/s "
                         f"({args.threads} clients)"
                     )
