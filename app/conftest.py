@@ -1,5 +1,7 @@
 """Test fixtures: a real PostgreSQL started for the session, the dictionary loaded once."""
 
+import time
+
 import pytest
 from django.core.management import call_command
 from tmp_postgres import TempPostgres
@@ -24,8 +26,19 @@ def django_db_modify_db_settings(postgres):
     )
 
 
+_full_load: dict[str, float] = {}
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the full dictionary once; tests run in transactions on top of it."""
+    started = time.monotonic()
     with django_db_blocker.unblock():
         call_command("load_dictionary", verbosity=0)
+    _full_load["seconds"] = time.monotonic() - started
+
+
+@pytest.fixture(scope="session")
+def full_load_seconds(django_db_setup) -> float:
+    """How long the session's load of the whole dictionary took."""
+    return _full_load["seconds"]
