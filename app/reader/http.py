@@ -2,6 +2,7 @@
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .models import ApiToken, hash_token
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class ApiError(Exception):
@@ -51,9 +54,17 @@ def read_json(request: HttpRequest, limit: int) -> Any:
     if length > limit:
         raise too_large(length, limit, "The request body")
     try:
-        return json.loads(request.body)
+        data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "The request body is not valid JSON.") from None
+    # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 consumer (the
+    # segmenter, PostgreSQL) accepts. Escaped pairs are legal, so look closer only then.
+    if _SURROGATE_ESCAPE.search(request.body):
+        try:
+            json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ApiError(400, "The request body has an unpaired \\u surrogate.") from None
+    return data
 
 
 def _bearer_token(request: HttpRequest) -> ApiToken | None:

@@ -82,12 +82,18 @@ def test_enrich_query_count_is_fixed(api, django_assert_num_queries, length):
         ('{"texts": [1, 2]}', "non-empty list of strings"),
         ('{"text": ["我"]}', "non-empty list of strings"),
         ("", "not valid JSON"),
+        ('{"texts": ["\\ud800好"]}', "unpaired"),
     ],
 )
 def test_enrich_bad_input_is_a_json_400(api, raw, message):
     response = api.post(ENRICH, raw=raw)
     assert response.status_code == 400
     assert message in response.json()["error"]
+
+
+def test_enrich_accepts_escaped_surrogate_pairs(api):
+    body = api.post(ENRICH, raw='{"texts": ["\\ud83d\\ude00\\u5b66\\u4e60"]}').json()
+    assert body["segments"] == [["😀", "学习"]]
 
 
 def test_enrich_oversize_body_is_a_json_413_with_the_limit(api, settings):
