@@ -38,8 +38,8 @@ def has_han(text: str) -> bool:
 def words_json(user_id: int, words: Iterable[str]) -> str:
     """A JSON object text mapping each word to {"status", "entries"}; words not in the
     dictionary get no entries, words without a status get "unknown". Words containing line
-    breaks (never dictionary forms) are left out."""
-    unique = {word for word in words if word and "\n" not in word}
+    breaks or NUL (never dictionary forms; NUL cannot reach PostgreSQL) are left out."""
+    unique = {word for word in words if word and "\n" not in word and "\x00" not in word}
     with connection.cursor() as cursor:
         cursor.execute(_LOOKUP, {"user": user_id, "words": "\n".join(unique)})
         return cursor.fetchone()[0]

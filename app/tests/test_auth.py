@@ -72,6 +72,7 @@ def test_revoking_one_token_keeps_the_others(client, alice):
     [
         {"username": "alice", "password": "wrong"},
         {"username": "nobody", "password": "alice-secret-1"},
+        {"username": "alice\x00", "password": "alice-secret-1"},
     ],
 )
 def test_issue_token_with_bad_credentials_is_401(client, alice, body):

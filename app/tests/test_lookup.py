@@ -31,7 +31,7 @@ def test_lookup_puts_proper_nouns_after_common_words(api):
 
 
 def test_lookup_escapes_odd_words_into_valid_json(api):
-    odd = ['引"号', "反\\斜", "换\n行", "\u2028"]
+    odd = ['引"号', "反\\斜", "换\n行", "\u2028", "空\x00字"]
     words = api.post(LOOKUP, {"words": odd}).json()["words"]
     assert set(words) == {'引"号', "反\\斜", "\u2028"}
 
