@@ -695,6 +695,9 @@ def test_the_ingress_fits_the_controller(rendered, env, controller):
         assert redirect["spec"]["redirectScheme"] == {"scheme": "https", "permanent": True}
         certificate = find(objects, "Certificate")
         assert certificate["spec"]["secretName"] == route["spec"]["tls"]["secretName"]
+    # The app's own limit answers first (a JSON 413), below the ingress's.
+    config = find(objects, "ConfigMap")["data"]
+    assert 0 < int(config["ONEBOX_MAX_IMPORT_BYTES"]) < fifty_mib
     issuer = find(objects, "ClusterIssuer")
     expected = {"production": "acme-v02", "staging": "acme-staging-v02", "sandbox": None}[env]
     if expected:
