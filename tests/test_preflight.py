@@ -3,6 +3,13 @@
 import pytest
 from conftest import REPO, run_playbook
 
+# The sandbox inventory's settings (not its connection), so every role's preflight has its inputs.
+SANDBOX_SETTINGS = [
+    arg
+    for path in sorted((REPO / "inventories/sandbox/group_vars").glob("*/*.yml"))
+    if path.name != "secrets.yml"
+    for arg in ("-e", f"@{path}")
+]
 GOOD_BASE = {"base_admin_ssh_public_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest me@laptop"]}
 
 
@@ -53,8 +60,7 @@ def test_missing_secret_is_named_before_anything_runs():
         REPO / "playbooks/preflight.yml",
         "-i",
         str(REPO / "tests/inventory/local.yml"),
-        "-e",
-        f"@{REPO / 'inventories/sandbox/group_vars/onebox/memory.yml'}",
+        *SANDBOX_SETTINGS,
         extra_vars={**GOOD_BASE, "vault_django_secret_key": "set"},
     )
     output = result.stdout + result.stderr
@@ -69,8 +75,12 @@ def test_preflight_playbook_passes_with_secrets_and_good_input():
         REPO / "playbooks/preflight.yml",
         "-i",
         str(REPO / "tests/inventory/local.yml"),
-        "-e",
-        f"@{REPO / 'inventories/sandbox/group_vars/onebox/memory.yml'}",
-        extra_vars={**GOOD_BASE, "vault_django_secret_key": "k", "vault_postgres_password": "p"},
+        *SANDBOX_SETTINGS,
+        extra_vars={
+            **GOOD_BASE,
+            "vault_django_secret_key": "k",
+            "vault_postgres_password": "p",
+            "vault_ingress_basic_auth_password": "b",
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
