@@ -81,15 +81,17 @@ class ImportResult:
 
 
 def _text_lines(upload: File) -> Iterator[str]:
-    """Decode an uploaded file line by line (Django's File iterates lines, reading chunks,
-    never the whole file), refusing anything that is not UTF-8 text."""
+    """Decode an uploaded file line by line, never reading it whole, refusing anything that
+    is not UTF-8 text. Iterates the underlying file (in memory, or Django's temp file for a
+    large upload) whose line splitting runs in C; Django's File iterator, in Python, took a
+    quarter of a 10 MB import. Lines end at \n (and \r\n); \r alone is not a line end."""
     head = upload.read(8192)
     upload.seek(0)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnreadableFile("the file is UTF-16; save it as UTF-8 text")
     if b"\x00" in head:
         raise UnreadableFile("the file contains NUL bytes: it is binary, not text")
-    for number, raw in enumerate(upload, start=1):
+    for number, raw in enumerate(upload.file, start=1):
         if number == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")  # BOM written by Excel and Notepad
         if b"\x00" in raw:
@@ -137,9 +139,12 @@ def import_lines(user, upload: File, default_status: str) -> ImportResult:
 
     result = ImportResult()
     seen_row = False
+    pending: list[str] = []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_STAGE)
-        # cursor.cursor is psycopg's own cursor, which speaks COPY.
+        # cursor.cursor is psycopg's own cursor, which speaks COPY. Rows are written as COPY
+        # text, a thousand at a time: valid words hold no tab, newline or carriage return
+        # (see word_error), so only backslashes need escaping.
         with cursor.cursor.copy("COPY vocab_import (line, word, status) FROM STDIN") as copy:
             try:
                 for row in rows:
@@ -156,8 +161,13 @@ def import_lines(user, upload: File, default_status: str) -> ImportResult:
                     if problem:
                         result.reject(rows.line_num, problem)
                         continue
-                    copy.write_row((rows.line_num, word, status))
+                    escaped = word.replace("\\", "\\\\")
+                    pending.append(f"{rows.line_num}\t{escaped}\t{status}\n")
                     result.imported += 1
+                    if len(pending) >= 1000:
+                        copy.write("".join(pending))
+                        pending.clear()
+                copy.write("".join(pending))
             except csv.Error as exc:
                 raise UnreadableFile(f"line {rows.line_num}: {exc}") from None
         cursor.execute(_APPLY, {"user": user.pk, "now": timezone.now()})

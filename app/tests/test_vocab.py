@@ -1,5 +1,6 @@
 import csv
 import io
+import tracemalloc
 from datetime import timedelta
 
 import pytest
@@ -252,9 +253,9 @@ def test_import_too_large_is_a_json_413(api, settings):
     assert response.json()["limit_bytes"] == 1000
 
 
-def test_large_import_is_streamed_from_a_temp_file(api, alice, settings, tmp_path, monkeypatch):
-    # Over FILE_UPLOAD_MAX_MEMORY_SIZE, Django spools the upload to FILE_UPLOAD_TEMP_DIR;
-    # the importer must read it in chunks, never whole.
+def test_large_upload_is_spooled_to_the_temp_dir(api, alice, settings, tmp_path, monkeypatch):
+    # Over FILE_UPLOAD_MAX_MEMORY_SIZE, Django spools the upload to FILE_UPLOAD_TEMP_DIR (an
+    # emptyDir in the cluster) and the importer reads that file, never read() whole.
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
     reads: list[tuple[str, int]] = []
@@ -278,6 +279,29 @@ def test_large_import_is_streamed_from_a_temp_file(api, alice, settings, tmp_pat
     assert response.json()["imported"] == 30_000
     assert VocabWord.objects.filter(user=alice).count() == 30_000
     assert VocabWord.objects.get(user=alice, word="词000001").status == "known"
-    assert reads, "the upload was not read through the file object"
+    assert reads, "the importer did not get the spooled file"
     assert all(name.startswith(str(tmp_path)) for name, _ in reads)
-    assert all(0 < size <= 1024 * 1024 for _, size in reads)
+    assert all(0 < size <= 64 * 1024 for _, size in reads)
+
+
+def test_import_memory_stays_flat_for_a_large_file(alice, tmp_path):
+    # Reading the file whole would cost its size at least twice (bytes, then text).
+    path = tmp_path / "big.tsv"
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(80_000):
+            f.write(f"词{i:06d}\tknown\n")
+    size = path.stat().st_size
+    assert size > 1_000_000
+    with path.open("rb") as f:
+        upload = TemporaryUploadedFile("big.tsv", "text/plain", size, "utf-8")
+        upload.file.write(f.read())
+        upload.file.flush()
+    tracemalloc.start()
+    try:
+        result = vocab.import_lines(alice, upload, "known")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        upload.close()
+    assert result.imported == 80_000
+    assert peak < size / 2, f"peak {peak:,} bytes for a {size:,}-byte file"
