@@ -22,7 +22,7 @@ _HEADER_WORDS = {"word", "words", "simplified", "hanzi", "chinese"}
 def word_error(word: object) -> str | None:
     """Why `word` cannot be stored, or None if it can."""
     if not isinstance(word, str) or not word.strip():
-        return "word is empty"
+        return "word must be a non-empty string"
     if len(word) > MAX_WORD_LENGTH:
         return f"word is longer than {MAX_WORD_LENGTH} characters"
     # isprintable() is False for every separator and control character except " ".
