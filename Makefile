@@ -17,6 +17,13 @@ export PATH := $(BIN):$(PATH)
 MANUAL_SCENARIOS := vm
 SCENARIOS := $(foreach file,$(sort $(wildcard roles/*/molecule/*/molecule.yml)),$(word 2,$(subst /, ,$(file)))/$(word 4,$(subst /, ,$(file))))
 SCENARIOS := $(filter-out $(addprefix %/,$(MANUAL_SCENARIOS)),$(SCENARIOS))
+MOLECULE_ROLES := $(sort $(foreach scenario,$(SCENARIOS),$(firstword $(subst /, ,$(scenario)))))
+# Roles with several scenarios take longest: start them first.
+MOLECULE_ROLES := $(foreach role,$(MOLECULE_ROLES),$(if $(word 2,$(filter $(role)/%,$(SCENARIOS))),$(role))) \
+                  $(foreach role,$(MOLECULE_ROLES),$(if $(word 2,$(filter $(role)/%,$(SCENARIOS))),,$(role)))
+# Roles are tested side by side, each role's scenarios one after the other (two scenarios of a
+# role may touch the same kernel settings). Two at a time suit a 2-core machine.
+MOLECULE_JOBS ?= 2
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventories/*)
 
@@ -59,13 +66,18 @@ lint: setup ## yamllint, ansible-lint (production profile), syntax checks, ruff
 unit: setup ## Python tests of the repository (filters, inventories, pins, preflight)
 	$(BIN)/pytest tests
 
-app-test: setup ## The Django app's tests against a throwaway PostgreSQL
-	@if [ -f app/pytest.ini ]; then cd app && $(BIN)/pytest; else echo "app-test: no app yet"; fi
+app-test: setup ## The Django app's tests against a throwaway PostgreSQL, and its image
+	cd app && ONEBOX_CONTAINER_TESTS=1 $(BIN)/pytest
 
 molecule: setup ## Every molecule scenario of every role (converge, idempotence, verify)
-	for scenario in $(SCENARIOS); do \
-	  echo "=== molecule test: $$scenario"; \
-	  (cd "roles/$${scenario%%/*}" && $(BIN)/molecule test -s "$${scenario#*/}"); \
+	$(MAKE) --no-print-directory --output-sync=target -j$(MOLECULE_JOBS) \
+	  $(addprefix molecule-role-,$(MOLECULE_ROLES))
+
+# One role's scenarios, in order; the log of each role is printed whole when it ends.
+molecule-role-%:
+	for scenario in $(patsubst $*/%,%,$(filter $*/%,$(SCENARIOS))); do \
+	  echo "=== molecule test: $*/$$scenario"; \
+	  (cd "roles/$*" && $(BIN)/molecule test -s "$$scenario") || exit 1; \
 	done
 
 clean: ## Remove the sandbox container and local caches (not the images)
