@@ -816,6 +816,7 @@ def test_render_runs_as_documented_on_a_fresh_clone(rendered):
         "postgres",
         "app",
         "ingress",
+        "backup",
     }
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     kinds = {o["kind"] for o in load_dir(out)}
