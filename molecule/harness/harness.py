@@ -246,14 +246,17 @@ def build_image(kind: str) -> str:
 
 
 def swapoff_under(directory: str) -> None:
-    """Swap is the kernel's, not the container's: turn off what a test left on a host dir."""
-    prefix = os.path.join(os.path.realpath(directory), "")
-    with open("/proc/swaps") as swaps:
-        active = [line.split()[0] for line in swaps.readlines()[1:]]
-    for path in active:
-        if path.startswith(prefix):
-            run(["swapoff", path])
-            print(f"swapoff {path}")
+    """Swap is the kernel's, not the container's: turn off what a test left on a host dir.
+
+    /proc/swaps names a container's swap file by its path inside the container, so it cannot
+    tell which host directory holds it: every file under the directory is offered to swapoff,
+    which refuses the ones that are not active swap.
+    """
+    for root, _dirs, files in os.walk(directory):
+        for name in files:
+            path = os.path.join(root, name)
+            if subprocess.run(["swapoff", path], capture_output=True).returncode == 0:
+                print(f"swapoff {path}")
 
 
 def main(argv: list[str]) -> int:
