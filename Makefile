@@ -33,11 +33,11 @@ help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # The virtualenv is rebuilt when a pin changes.
-$(VENV)/.installed: requirements.txt $(wildcard app/requirements*.txt)
+$(VENV)/.installed: requirements.txt constraints.txt $(wildcard app/requirements*.txt)
 	python3 -c 'import ensurepip' 2>/dev/null || $(HARNESS) host-packages  # Debian's python3-venv
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt $(if $(wildcard app/requirements-dev.txt),-r app/requirements-dev.txt)
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements.txt -r app/requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed ## Only the virtualenv with the pinned packages (what a deploy job needs)
