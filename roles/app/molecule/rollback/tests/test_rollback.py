@@ -2,17 +2,20 @@
 
 import yaml
 
+MANIFESTS = "/etc/onebox/manifests/app"
+
+
+def images_in(host, manifest: str) -> set[str]:
+    document = yaml.safe_load(host.file(f"{MANIFESTS}/{manifest}").content_string)
+    return {c["image"] for c in document["spec"]["template"]["spec"]["containers"]}
+
 
 def test_deployment_runs_the_previous_image(host):
-    deployment = yaml.safe_load(host.file("/etc/onebox/manifests/app/deployment.yaml").content_string)
-    images = {c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]}
-    assert images == {"onebox-app:0.1.0"}
+    assert images_in(host, "deployment.yaml") == {"onebox-app:0.1.0"}
 
 
 def test_migration_job_is_for_the_previous_image(host):
-    job = yaml.safe_load(host.file("/etc/onebox/manifests/app/migrate-job.yaml").content_string)
-    images = {c["image"] for c in job["spec"]["template"]["spec"]["containers"]}
-    assert images == {"onebox-app:0.1.0"}
+    assert images_in(host, "migrate-job.yaml") == {"onebox-app:0.1.0"}
 
 
 def test_history_is_untouched_without_a_rollout(host):
