@@ -1,8 +1,31 @@
-"""Verify the offline install, the refresh window of an old snapd and the deliberate upgrade."""
+"""Verify the offline install, the refresh window of an old snapd, a worker joining, and the
+deliberate upgrade one node at a time."""
 
 import json
+import os
 
+import pytest
+import testinfra
+
+PRIMARY = "onebox-microk8s-upgrade"
+WORKER = "onebox-microk8s-upgrade-worker"
 LOG = "/var/log/onebox-standin/calls.log"
+
+
+def get(name: str):
+    return testinfra.get_host(
+        f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"]
+    )
+
+
+@pytest.fixture(scope="module")
+def primary():
+    return get(PRIMARY)
+
+
+@pytest.fixture(scope="module")
+def worker():
+    return get(WORKER)
 
 
 def calls(host) -> list[list[str]]:
@@ -14,43 +37,64 @@ def lengths(host) -> list[int]:
     return [int(n) for n in text.split()]
 
 
-def test_offline_install_acked_then_installed_the_file(host):
-    first = calls(host)[: lengths(host)[0]]
+def test_offline_install_acked_then_installed_the_file(primary):
+    first = calls(primary)[: lengths(primary)[0]]
     snap_changes = [c for c in first if c[:2] in (["snap", "ack"], ["snap", "install"])]
     assert snap_changes == [
         ["snap", "ack", "/var/lib/onebox/microk8s-offline/microk8s_8412.assert"],
         ["snap", "install", "/var/lib/onebox/microk8s-offline/microk8s_8412.snap", "--classic"],
     ]
-    assert host.file("/var/lib/onebox/microk8s-offline/microk8s_8412.snap").mode == 0o600
+    assert primary.file("/var/lib/onebox/microk8s-offline/microk8s_8412.snap").mode == 0o600
 
 
-def test_old_snapd_gets_a_refresh_window_instead_of_a_hold(host):
-    first = calls(host)[: lengths(host)[0]]
-    assert ["snap", "set", "system", "refresh.timer=sun5,03:00-05:00"] in first
-    assert not [c for c in first if c[:2] == ["snap", "refresh"]]
-    assert host.check_output("snap get system refresh.timer") == "sun5,03:00-05:00"
+def test_old_snapd_gets_a_refresh_window_instead_of_a_hold(primary, worker):
+    for host in (primary, worker):
+        first = calls(host)[: lengths(host)[0]]
+        assert ["snap", "set", "system", "refresh.timer=sun5,03:00-05:00"] in first
+        assert not [c for c in first if c[:2] == ["snap", "refresh"]]
+        assert host.check_output("snap get system refresh.timer") == "sun5,03:00-05:00"
 
 
-def test_upgrade_refreshed_to_the_next_channel_then_waited(host):
-    after_idempotence = calls(host)[lengths(host)[1] :]
-    refresh = ["snap", "refresh", "microk8s", "--channel=1.36/stable"]
-    assert after_idempotence.count(refresh) == 1
-    index = after_idempotence.index(refresh)
-    assert after_idempotence[index + 1][:5] == [
-        "microk8s",
-        "status",
-        "--format",
-        "yaml",
-        "--wait-ready",
+def test_worker_joined_as_a_worker(primary, worker):
+    first = calls(worker)[: lengths(worker)[0]]
+    joins = [c for c in first if c[:2] == ["microk8s", "join"]]
+    assert len(joins) == 1
+    assert joins[0][-1] == "--worker"
+    assert worker.file("/var/snap/microk8s/current/var/lock/clustered.lock").exists
+    names = primary.check_output("/snap/bin/microk8s kubectl get nodes -o name").split()
+    assert sorted(names) == [f"node/{PRIMARY}", f"node/{WORKER}"]
+    # A worker has no API server: no kubeconfig is written from it.
+    assert not [c for c in first if c[:2] == ["microk8s", "config"]]
+
+
+def test_upgrade_one_node_at_a_time_drained_refreshed_ready_uncordoned(primary, worker):
+    on_primary = calls(primary)[lengths(primary)[1] :]
+    steps = [
+        c[2:4]
+        for c in on_primary
+        if c[:3] in (["microk8s", "kubectl", "drain"], ["microk8s", "kubectl", "uncordon"])
     ]
-    # A single node is not drained: its pods would have nowhere to go.
-    assert not [c for c in after_idempotence if c[:3] == ["microk8s", "kubectl", "drain"]]
-    row = host.check_output("snap list microk8s").splitlines()[1].split()
-    assert row[1:4] == ["v1.36.4", "8556", "1.36/stable"]
+    # The primary first, then the worker; each back in service before the next is drained.
+    assert steps == [
+        ["drain", PRIMARY],
+        ["uncordon", PRIMARY],
+        ["drain", WORKER],
+        ["uncordon", WORKER],
+    ]
+    refresh = ["snap", "refresh", "microk8s", "--channel=1.36/stable"]
+    index = on_primary.index(refresh)
+    assert on_primary[index + 1][:5] == ["microk8s", "status", "--format", "yaml", "--wait-ready"]
+    assert on_primary.count(refresh) == 1
+    on_worker = calls(worker)[lengths(worker)[1] :]
+    assert on_worker.count(refresh) == 1
+    for host in (primary, worker):
+        row = host.check_output("snap list microk8s").splitlines()[1].split()
+        assert row[1:4] == ["v1.36.4", "8556", "1.36/stable"]
 
 
-def test_kubelet_flags_survive_the_refresh(host):
-    lines = host.file("/var/snap/microk8s/current/args/kubelet").content_string.splitlines()
-    assert lines.count("--system-reserved=memory=256Mi") == 1
-    assert lines.count("--kube-reserved=memory=640Mi") == 1
-    assert host.file("/var/snap/microk8s/current").linked_to.endswith("8556")
+def test_kubelet_flags_survive_the_refresh(primary, worker):
+    for host in (primary, worker):
+        lines = host.file("/var/snap/microk8s/current/args/kubelet").content_string.splitlines()
+        assert lines.count("--system-reserved=memory=256Mi") == 1
+        assert lines.count("--kube-reserved=memory=640Mi") == 1
+        assert host.file("/var/snap/microk8s/current").linked_to.endswith("8556")
