@@ -1,7 +1,8 @@
 """Guestbook settings: only the environment onebox injects, plus GUESTBOOK_* of its own.
 
 Injected: DATABASE_URL, DJANGO_SECRET_KEY (a Secret), DJANGO_ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
-PORT (read by gunicorn itself). Everything else has a production default.
+PORT (read by gunicorn itself), REDIS_URL (when the profile has `redis: true`). Everything else
+has a production default.
 """
 
 import os
@@ -87,6 +88,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 # Preloading HSTS is the domain owner's decision and hard to undo: not the app's default.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# The job queue (jobs.py). onebox injects it when the profile says `redis: true`; without it
+# jobs run in the request.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 
 GUESTBOOK_PAGE_SIZE = int(os.environ.get("GUESTBOOK_PAGE_SIZE", "20"))
 

@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
+from .jobs import enqueue_count_words
 from .models import Entry
 
 COUNT_KEY = "guestbook:count"
@@ -26,6 +27,7 @@ def index(request):
         if not errors:
             entry = Entry.objects.create(name=name, message=message)
             cache.delete(COUNT_KEY)
+            enqueue_count_words(entry.pk)
             response = HttpResponseRedirect(f"/#entry-{entry.pk}", status=303)
             response["X-Entry-Id"] = str(entry.pk)
             return response
@@ -38,5 +40,5 @@ def entry_json(request, entry_id: int):
     entry = get_object_or_404(Entry, pk=entry_id)
     return JsonResponse(
         {"id": entry.pk, "name": entry.name, "message": entry.message,
-         "created": entry.created.isoformat()}
+         "created": entry.created.isoformat(), "words": entry.words}
     )  # fmt: skip
