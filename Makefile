@@ -47,6 +47,7 @@ setup: venv ## Host packages, the virtualenv and a running Docker engine
 	$(HARNESS) engine
 
 sandbox: setup ## The main job: ansible-playbook site.yml against the local sandbox container
+	$(BIN)/ansible-playbook playbooks/sandbox.yml
 	$(BIN)/ansible-playbook site.yml
 
 test: setup lint unit app-test molecule ## Every test: lint, Python tests, molecule for every role

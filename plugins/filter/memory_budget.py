@@ -4,7 +4,7 @@ Filters (ansible.cfg and molecule point filter_plugins at this directory):
 
 - ``"512Mi" | k8s_quantity_bytes("onebox_memory.workloads.app")`` -> 536870912
 - ``"512M" | k8s_quantity_mib("onebox_memory.workloads.app")`` -> 489 (MiB, rounded up)
-- ``onebox_memory | memory_budget(ram_mib, microk8s_addons)`` -> a dict with ``fits``,
+- ``onebox_memory | memory_budget(ram_mib, microk8s_addons, workloads)`` -> a dict with ``fits``,
   ``total_mib``, ``ram_mib``, ``headroom_mib``, ``rows``, ``table_lines``, ``table`` and
   ``message`` (see ``memory_budget``).
 
@@ -158,6 +158,7 @@ def memory_budget(
     plan: object,
     ram_mib: object,
     enabled_addons: object = None,
+    workloads: object = None,
     plan_var: str = "onebox_memory",
     addons_var: str = "microk8s_addons",
     ram_var: str = "memory_budget_ram_mib",
@@ -166,7 +167,9 @@ def memory_budget(
 
     Counted: the kubelet's system and kube reservations, the larger of the soft and hard
     eviction thresholds (steady state must stay above it), the pods of the CNI (always) and of
-    every enabled addon, and every workload's memory limit.
+    every enabled addon, every workload's memory limit in the plan, and every entry of
+    ``workloads``: ``{name, memory, variable}`` set elsewhere (the app's profile), where
+    ``variable`` names the place to change it.
     """
     plan = _mapping(plan, plan_var)
     unknown = sorted(set(plan) - set(_PLAN_KEYS))
@@ -177,9 +180,7 @@ def memory_budget(
         )
     for key in _PLAN_KEYS:
         if key not in plan and key != "workloads":
-            raise _fail(
-                f"{plan_var}.{key} is missing; see inventories/*/group_vars/onebox/memory.yml."
-            )
+            raise _fail(f"{plan_var}.{key} is missing; see playbooks/group_vars/all/memory.yml.")
     if isinstance(ram_mib, bool):
         raise _fail(f"{ram_var} must be the host's RAM in MiB, got {ram_mib!r}.")
     try:
@@ -225,9 +226,18 @@ def memory_budget(
             )
         add(f"addon {addon}", f"{plan_var}.addons.{addon}", addon_sizes[addon])
 
-    workloads = _mapping(plan.get("workloads"), f"{plan_var}.workloads", allow_none=True)
-    for workload, limit in workloads.items():
+    planned = _mapping(plan.get("workloads"), f"{plan_var}.workloads", allow_none=True)
+    for workload, limit in planned.items():
         add(f"workload {workload} (limit)", f"{plan_var}.workloads.{workload}", limit)
+    if workloads is not None and not isinstance(workloads, list):
+        raise _fail(f"memory_budget_workloads must be a list, got {type(workloads).__name__}.")
+    for index, entry in enumerate(workloads or []):
+        if not isinstance(entry, Mapping) or not {"name", "memory", "variable"} <= set(entry):
+            raise _fail(
+                f"memory_budget_workloads[{index}] must be {{name, memory, variable}}, got "
+                f"{entry!r}."
+            )
+        add(f"workload {entry['name']} (limit)", str(entry["variable"]), entry["memory"])
 
     total_bytes = sum(row["bytes"] for row in rows)
     total = -(-total_bytes // MIB)
@@ -251,7 +261,8 @@ def memory_budget(
                 f"of RAM ({-headroom} MiB over; swap does not count).",
                 *lines,
                 f"Lower some of: {names}; or switch off an addon in {addons_var}; or give the "
-                "VM more RAM. The numbers live in inventories/<env>/group_vars/onebox/memory.yml.",
+                "VM more RAM. The plan's numbers live in playbooks/group_vars/all/memory.yml "
+                "(or the inventory's own onebox_memory), the app's in its profile (onebox_app).",
             ]
         )
     return {
