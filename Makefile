@@ -65,10 +65,11 @@ lint: setup ## yamllint, ansible-lint (production profile), syntax checks, ruff
 	$(BIN)/ruff format --check .
 
 unit: setup ## Python tests of the repository (filters, inventories, pins, preflight)
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests --ignore=tests/container
 
 app-test: setup ## The Django app's tests against a throwaway PostgreSQL, and its image
 	cd app && ONEBOX_CONTAINER_TESTS=1 $(BIN)/pytest
+	$(BIN)/pytest tests/container
 
 molecule: setup ## Every molecule scenario of every role (converge, idempotence, verify)
 	$(MAKE) --no-print-directory --output-sync=target -j$(MOLECULE_JOBS) \
