@@ -24,15 +24,20 @@ ENVIRONMENTS = ("production", "staging", "sandbox")
 DUMP = "onebox-20261121T023000Z.dump"
 
 
+def facts(env: str) -> dict:
+    """The top-level variables of a run against env: the shared facts
+    (playbooks/group_vars/all/), then the inventory's own group_vars over them."""
+    found: dict = {}
+    for path in sorted((REPO / "playbooks/group_vars/all").glob("*.yml")):
+        found.update(yaml.safe_load(path.read_text()) or {})
+    for path in sorted((REPO / f"inventories/{env}/group_vars").rglob("*.yml")):
+        found.update(yaml.safe_load(path.read_text()) or {})
+    return found
+
+
 def kube_version() -> str:
     """The Kubernetes minor of the pinned MicroK8s channel (e.g. "1.36/stable" -> "1.36")."""
-    defaults = yaml.safe_load((REPO / "roles/microk8s/defaults/main.yml").read_text())
-    return defaults["microk8s_channel"].split("/")[0]
-
-
-def inventory_vars(env: str, topic: str) -> dict:
-    path = REPO / f"inventories/{env}/group_vars/onebox/{topic}.yml"
-    return yaml.safe_load(path.read_text()) or {}
+    return facts("production")["microk8s_channel"].split("/")[0]
 
 
 def render(env: str, out: Path, **extra) -> None:
@@ -216,7 +221,7 @@ def test_strict_validation_refuses_a_misspelt_field(rendered):
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_cronjob_follows_the_inventory(rendered, env):
     cronjob = load(rendered[env] / "backup")["cronjob"]
-    settings = inventory_vars(env, "backup")
+    settings = facts(env)
     spec = cronjob["spec"]
     assert spec["concurrencyPolicy"] == "Forbid"
     assert spec["schedule"] == settings["backup_schedule"]
@@ -233,13 +238,15 @@ def test_pods_use_the_postgres_image_and_the_memory_budget(rendered, env):
     objects = load(rendered[env] / "backup")
     postgres = load(rendered[env] / "postgres")
     app = load(rendered[env] / "app")
-    budget = inventory_vars(env, "memory")["onebox_memory"]["workloads"]
+    budget = facts(env)["onebox_memory"]["workloads"]
+    release_memory = facts(env)["onebox_app"]["release_memory"]
     postgres_image = postgres["statefulset"]["spec"]["template"]["spec"]["containers"][0]["image"]
+    web = app["deployment-web"]["spec"]["template"]["spec"]["containers"][0]
     for name, pod in backup_pods(objects).items():
         image = pod["spec"]["containers"][0]["image"]
         if name == "migrate-job":
-            assert image == app["deployment"]["spec"]["template"]["spec"]["containers"][0]["image"]
-            assert not check_memory(name, pod, budget["app-migrate"])
+            assert image == web["image"]
+            assert not check_memory(name, pod, release_memory)
         else:
             assert image == postgres_image, f"{name}: pg_dump must match the server's version"
             assert not check_memory(name, pod, budget["backup"])
@@ -259,7 +266,7 @@ def test_pods_reach_postgres_and_meet_pod_security(rendered, env):
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_volume_is_the_backup_directory(rendered, env):
     objects = load(rendered[env] / "backup")
-    problems = check_volume(objects, inventory_vars(env, "backup")["backup_host_dir"])
+    problems = check_volume(objects, facts(env)["backup_host_dir"])
     assert not problems, "\n".join(problems)
 
 
@@ -275,14 +282,12 @@ def test_configmap_holds_the_scripts_unchanged(rendered, env):
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_restore_job_protects_data_unless_forced(rendered, env):
-    defaults = yaml.safe_load((REPO / "roles/backup/defaults/main.yml").read_text())
+    profile = facts(env)["onebox_app"]
     job = load(rendered[env] / "backup")["restore-job"]
     assert job["spec"]["backoffLimit"] == 0, "a failed restore must not be retried by itself"
     args = job["spec"]["template"]["spec"]["containers"][0]["args"]
     expected = [
-        arg
-        for table in defaults["backup_restore_regenerated_tables"]
-        for arg in ("--ignore-table", table)
+        arg for table in profile["backup"]["reference_tables"] for arg in ("--ignore-table", table)
     ]
     assert args == [*expected, f"/backups/{DUMP}"]
 
@@ -295,27 +300,22 @@ def test_restore_job_protects_data_unless_forced(rendered, env):
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_migration_job_runs_migrate_and_gets_no_traffic(rendered, env):
+def test_migration_job_runs_the_after_restore_commands_and_gets_no_traffic(rendered, env):
     job = load(rendered[env] / "backup")["migrate-job"]
     app = load(rendered[env] / "app")
     pod = job["spec"]["template"]
+    steps = pod["spec"].get("initContainers", []) + pod["spec"]["containers"]
+    after_restore = facts(env)["onebox_app"]["backup"]["after_restore"]
+    assert [c["command"] for c in steps] == [step["command"] for step in after_restore]
+    assert [c["name"] for c in steps] == [step["name"] for step in after_restore]
     container = pod["spec"]["containers"][0]
-    assert container["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert not {"livenessProbe", "readinessProbe", "startupProbe", "ports"} & set(container)
-    app_container = app["deployment"]["spec"]["template"]["spec"]["containers"][0]
+    app_container = app["deployment-web"]["spec"]["template"]["spec"]["containers"][0]
     assert container["envFrom"] == app_container["envFrom"]
     selector = app["service"]["spec"]["selector"]
     labels = pod["metadata"]["labels"]
     assert any(labels.get(k) != v for k, v in selector.items()), "the app's Service selects it"
     assert pod["spec"]["restartPolicy"] == "Never"
-
-
-def test_backup_image_default_is_the_postgres_roles():
-    """The backup role falls back to the postgres role's image when postgres_image is not in
-    scope (backup.yml, restore.yml): the two pins must not drift apart."""
-    postgres = yaml.safe_load((REPO / "roles/postgres/defaults/main.yml").read_text())
-    backup = (REPO / "roles/backup/defaults/main.yml").read_text()
-    assert f"postgres_image | default('{postgres['postgres_image']}')" in backup
 
 
 # --- negative tests: every checker catches a broken manifest ------------------------------------

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_playbook
 
-BUDGET = {"onebox_memory": {"workloads": {"backup": "128Mi", "app-migrate": "256Mi"}}}
-BUDGET_TOO_SMALL = {"onebox_memory": {"workloads": {"backup": "16Mi", "app-migrate": "256Mi"}}}
+BUDGET = {"onebox_memory": {"workloads": {"postgres": "512Mi", "backup": "128Mi"}}}
+BUDGET_TOO_SMALL = {"onebox_memory": {"workloads": {"postgres": "512Mi", "backup": "16Mi"}}}
 BAD_TABLES = {"backup_restore_regenerated_tables": ["auth_user; DROP"]}
 NAMES = [f"onebox-2026112{day}T023000Z.dump" for day in (1, 2, 3)]
 

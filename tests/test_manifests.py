@@ -1,5 +1,7 @@
-"""The workload manifests, as playbooks/render.yml writes them, for every inventory and both
-ingress controllers (nginx for MicroK8s <= 1.34, Traefik for >= 1.35).
+"""The workload manifests, as playbooks/render.yml writes them, for every inventory, both
+ingress controllers (nginx for MicroK8s <= 1.34, Traefik for >= 1.35) and two apps: the reader
+with its shipped profile (app/profile.yml) and the deliberately different example app
+(examples/guestbook/profile.yml, passed with -e @file as a user would).
 
 Each manifest is validated against the official schema of the pinned Kubernetes version
 (kubernetes-validate, strict: unknown fields fail) or, for custom resources, against its CRD in
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import importlib.util
 import json
 import os
 import re
@@ -32,28 +35,76 @@ CONTROLLERS = {"nginx": ("1.34/stable", "1.34"), "traefik": ("1.35/stable", "1.3
 CRD_DIR = REPO.parent / "shared" / "crds"
 CRD_GROUPS = {"cert-manager.io", "traefik.io"}
 APP_DIR = REPO / "app"
+# The apps rendered: name -> its profile file (None: the inventory's default, the reader's).
+APPS = {"reader": None, "guestbook": REPO / "examples/guestbook/profile.yml"}
 # Vault values handed to every render: none of them may reach build/.
 REAL_SECRETS = {
     "vault_postgres_password": "real-db-password-123",
     "vault_django_secret_key": "real-django-key-456",
     "vault_ingress_basic_auth_password": "real-basic-auth-789",
 }
-# Which onebox_memory.workloads entry each container's limit must come from.
-BUDGET_LINE = {
-    ("StatefulSet", "postgres", "postgres"): "postgres",
-    ("Deployment", "app", "app"): "app",
-    ("Job", "app-migrate", "migrate"): "app-migrate",
-    ("Job", "app-migrate", "load-dictionary"): "app-migrate",
-}
+
+
+def load_controller_rule():
+    """The one rule channel -> controller (plugins/filter/microk8s_channel.py)."""
+    spec = importlib.util.spec_from_file_location(
+        "microk8s_channel", REPO / "plugins/filter/microk8s_channel.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.microk8s_ingress_controller
+
+
+controller_of = load_controller_rule()
+
+
+def shared_facts(env: str, app: str = "reader") -> dict:
+    """The variables a render of env sees at the top level: the shared facts
+    (playbooks/group_vars/all/), the inventory's own group_vars over them, and the app's profile
+    file over both (as -e @file)."""
+    facts: dict = {}
+    for path in sorted((REPO / "playbooks/group_vars/all").glob("*.yml")):
+        facts.update(yaml.safe_load(path.read_text()) or {})
+    for path in sorted((REPO / f"inventories/{env}/group_vars").rglob("*.yml")):
+        facts.update(yaml.safe_load(path.read_text()) or {})
+    if APPS[app] is not None:
+        facts.update(yaml.safe_load(APPS[app].read_text()))
+    return facts
+
+
+def budget_lines(env: str, app: str) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(kind, name without revision, container) -> (memory limit, the variable that sets it)."""
+    facts = shared_facts(env, app)
+    profile, workloads = facts["onebox_app"], facts["onebox_memory"]["workloads"]
+    name = profile["name"]
+    lines = {
+        ("StatefulSet", facts["onebox_database"]["service"], "postgres"): (
+            workloads["postgres"],
+            "onebox_memory.workloads.postgres",
+        ),
+    }
+    for process, settings in profile["processes"].items():
+        lines[("Deployment", f"{name}-{process}", process)] = (
+            settings["memory"],
+            f"onebox_app.processes.{process}.memory",
+        )
+    for index, step in enumerate(profile.get("release", [])):
+        own = "memory" in step
+        lines[("Job", f"{name}-release", step["name"])] = (
+            step["memory"] if own else profile.get("release_memory", "128Mi"),
+            f"onebox_app.release[{index}].memory" if own else "onebox_app.release_memory",
+        )
+    return lines
 
 
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def render(env: str, controller: str, out: Path, **extra) -> None:
+def render(env: str, controller: str, app: str, out: Path, **extra) -> None:
     channel, _ = CONTROLLERS[controller]
     extra_vars = {"microk8s_channel": channel, **REAL_SECRETS, **extra}
-    if (env, controller) == FRESH_CLONE:
+    profile = [] if APPS[app] is None else ["-e", f"@{APPS[app]}"]
+    if (env, controller, app) == FRESH_CLONE:
         # Exactly as documented: `ansible-playbook playbooks/render.yml -i
         # inventories/production`, no vault, no -e (only the output directory is moved).
         extra_vars = {}
@@ -61,40 +112,34 @@ def render(env: str, controller: str, out: Path, **extra) -> None:
         REPO / "playbooks/render.yml",
         "-i",
         str(REPO / "inventories" / env),
+        *profile,
         extra_vars={"onebox_render_dir": str(out), **extra_vars},
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
 def production_channel() -> str:
-    """The channel a plain production run uses: the inventory's, else the microk8s role's."""
-    for path in sorted((REPO / "inventories/production/group_vars").rglob("*.yml")):
-        found = (yaml.safe_load(path.read_text()) or {}).get("microk8s_channel")
-        if found:
-            return found
-    defaults = yaml.safe_load((REPO / "roles/microk8s/defaults/main.yml").read_text())
-    return defaults["microk8s_channel"]
-
-
-def controller_of(channel: str) -> str:
-    track = channel.split("/")[0]
-    if track == "latest":
-        return "traefik"
-    major, minor = (int(n) for n in track.split("."))
-    return "traefik" if (major, minor) >= (1, 35) else "nginx"
+    """The channel a plain production run uses: the inventory's, else the shared one."""
+    return shared_facts("production")["microk8s_channel"]
 
 
 # The one combination rendered with the plain documented command (the others add -e).
-FRESH_CLONE = ("production", controller_of(production_channel()))
+FRESH_CLONE = ("production", controller_of(production_channel()), "reader")
 
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Render every inventory for both controllers once (in parallel) per test session."""
+    """Render every inventory for both controllers and both apps once (in parallel) per session."""
     root = tmp_path_factory.mktemp("manifests")
-    jobs = {(env, ctl): root / f"{env}-{ctl}" for env in ENVIRONMENTS for ctl in CONTROLLERS}
+    jobs = {
+        (env, ctl, app): root / f"{env}-{ctl}-{app}"
+        for env in ENVIRONMENTS
+        for ctl in CONTROLLERS
+        for app in APPS
+    }
     with ThreadPoolExecutor(max_workers=3) as pool:
-        for future in [pool.submit(render, env, ctl, out) for (env, ctl), out in jobs.items()]:
+        futures = [pool.submit(render, *key, out) for key, out in jobs.items()]
+        for future in futures:
             future.result()
     return jobs
 
@@ -115,13 +160,11 @@ def clean(obj: dict) -> dict:
 
 def cases():
     return [
-        pytest.param(env, ctl, id=f"{env}-{ctl}") for env in ENVIRONMENTS for ctl in CONTROLLERS
+        pytest.param(env, ctl, app, id=f"{env}-{ctl}-{app}")
+        for env in ENVIRONMENTS
+        for ctl in CONTROLLERS
+        for app in APPS
     ]
-
-
-def memory_budget(env: str) -> dict:
-    memory = yaml.safe_load((REPO / f"inventories/{env}/group_vars/onebox/memory.yml").read_text())
-    return memory["onebox_memory"]["workloads"]
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -202,14 +245,16 @@ def crds():
     return crd_schemas()
 
 
-@pytest.mark.parametrize(("env", "controller"), cases())
-def test_builtin_kinds_validate_strictly_against_the_pinned_kubernetes(rendered, env, controller):
+@pytest.mark.parametrize(("env", "controller", "app"), cases())
+def test_builtin_kinds_validate_strictly_against_the_pinned_kubernetes(
+    rendered, env, controller, app
+):
     # The Kubernetes minor of the channel the render used.
     version = CONTROLLERS[controller][1]
-    if (env, controller) == FRESH_CLONE:
+    if (env, controller, app) == FRESH_CLONE:
         track = production_channel().split("/")[0]
         version = kubernetes_validate.latest_version() if track == "latest" else track
-    objects = [o for o in load_dir(rendered[(env, controller)]) if "/" not in o["apiVersion"]
+    objects = [o for o in load_dir(rendered[(env, controller, app)]) if "/" not in o["apiVersion"]
                or o["apiVersion"].split("/")[0] not in CRD_GROUPS]  # fmt: skip
     assert {o["kind"] for o in objects} >= {
         "Namespace", "Secret", "Service", "StatefulSet", "NetworkPolicy",
@@ -219,14 +264,16 @@ def test_builtin_kinds_validate_strictly_against_the_pinned_kubernetes(rendered,
     assert not errors, "\n".join(errors)
 
 
-@pytest.mark.parametrize(("env", "controller"), cases())
-def test_custom_resources_validate_strictly_against_their_crds(rendered, crds, env, controller):
+@pytest.mark.parametrize(("env", "controller", "app"), cases())
+def test_custom_resources_validate_strictly_against_their_crds(
+    rendered, crds, env, controller, app
+):
     if crds is None:
         pytest.skip(
             f"{CRD_DIR} is absent: custom resources (cert-manager, Traefik) are NOT validated "
             "here; the built-in kinds and every other check still run"
         )
-    objects = [o for o in load_dir(rendered[(env, controller)])
+    objects = [o for o in load_dir(rendered[(env, controller, app)])
                if o["apiVersion"].split("/")[0] in CRD_GROUPS]  # fmt: skip
     kinds = {o["kind"] for o in objects}
     assert "ClusterIssuer" in kinds
@@ -237,7 +284,7 @@ def test_custom_resources_validate_strictly_against_their_crds(rendered, crds, e
 
 
 def test_strict_validation_refuses_unknown_fields(rendered, crds):
-    objects = load_dir(rendered[("production", "traefik")])
+    objects = load_dir(rendered[("production", "traefik", "reader")])
     deployment = next(o for o in objects if o["kind"] == "Deployment")
     broken = copy.deepcopy(deployment)
     broken["spec"]["template"]["spec"]["containers"][0]["resourcez"] = {}
@@ -458,18 +505,19 @@ def check_memory(objects: list[dict]) -> list[str]:
 
 
 def check_budget(objects: list[dict], budget: dict) -> list[str]:
+    """Every container's limit is the one number the memory budget counts for it."""
     problems = []
     for kind, name, template in pod_specs(objects):
         base = re.sub(r"-[0-9a-f]{10}$", "", name)
         for container in containers(template):
-            line = BUDGET_LINE.get((kind, base, container["name"]))
+            line = budget.get((kind, base, container["name"]))
             limit = container.get("resources", {}).get("limits", {}).get("memory")
             if line is None:
                 problems.append(f"{kind}/{name} {container['name']}: no line in the memory budget")
-            elif limit != budget[line]:
+            elif limit != line[0]:
                 problems.append(
                     f"{kind}/{name} {container['name']}: memory limit {limit} is not "
-                    f"onebox_memory.workloads.{line} = {budget[line]}"
+                    f"{line[1]} = {line[0]}"
                 )
     return problems
 
@@ -542,32 +590,36 @@ def check_modes(directory: Path) -> list[str]:
 @pytest.fixture(scope="session")
 def answers(rendered):
     paths = set()
-    for out in rendered.values():
-        paths |= probe_paths(load_dir(out))
+    for (_, _, app), out in rendered.items():
+        if app == "reader":
+            paths |= probe_paths(load_dir(out))
     # A mistyped path, to see that the check tells them apart in the same process.
     return app_answers(paths | {"/healthzz", "/readyz/"})
 
 
-@pytest.mark.parametrize(("env", "controller"), cases())
-def test_the_manifests_hold_together(rendered, answers, env, controller):
-    out = rendered[(env, controller)]
+@pytest.mark.parametrize(("env", "controller", "app"), cases())
+def test_the_manifests_hold_together(rendered, answers, env, controller, app):
+    out = rendered[(env, controller, app)]
     objects = load_dir(out)
     problems = [
         *check_selectors(objects),
         *check_ports(objects),
-        *check_probe_paths(objects, answers),
+        # The reader's own paths are asked of the reader in-process; the example app's are
+        # probed in its container test (tests/container).
+        *(check_probe_paths(objects, answers) if app == "reader" else []),
         *check_memory(objects),
-        *check_budget(objects, memory_budget(env)),
+        *check_budget(objects, budget_lines(env, app)),
         *check_images(objects),
         *check_configmaps(objects),
         *check_modes(out),
     ]
     assert not problems, "\n".join(problems)
-    assert probe_paths(objects) == {"/healthz", "/readyz"}
+    health = shared_facts(env, app)["onebox_app"]["health"]
+    assert probe_paths(objects) == {health["liveness"]["path"], health["readiness"]["path"]}
 
 
 def good(rendered) -> list[dict]:
-    return load_dir(rendered[("staging", "traefik")])
+    return load_dir(rendered[("staging", "traefik", "reader")])
 
 
 def find(objects, kind, name=None):
@@ -580,11 +632,11 @@ def test_selector_check_catches_mismatches(rendered):
     objects = good(rendered)
     assert not check_selectors(objects)
     broken = copy.deepcopy(objects)
-    find(broken, "Service", "app")["spec"]["selector"]["app.kubernetes.io/name"] = "ap"
-    assert any("Service/app" in p for p in check_selectors(broken))
+    find(broken, "Service", "reader")["spec"]["selector"]["app.kubernetes.io/name"] = "ap"
+    assert any("Service/reader" in p for p in check_selectors(broken))
     broken = copy.deepcopy(objects)
     find(broken, "Deployment")["spec"]["selector"]["matchLabels"]["tier"] = "web"
-    assert any("Deployment/app" in p for p in check_selectors(broken))
+    assert any("Deployment/reader-web" in p for p in check_selectors(broken))
     broken = copy.deepcopy(objects)
     labels = find(broken, "Deployment")["spec"]["template"]["metadata"]["labels"]
     for _, _, template in pod_specs(broken):
@@ -601,7 +653,7 @@ def test_port_check_catches_mismatches(rendered):
     broken = copy.deepcopy(objects)
     find(broken, "IngressRoute", "onebox")["spec"]["routes"][0]["services"][0]["port"] = 8080
     assert any("IngressRoute/onebox" in p for p in check_ports(broken))
-    nginx = load_dir(rendered[("staging", "nginx")])
+    nginx = load_dir(rendered[("staging", "nginx", "reader")])
     assert not check_ports(nginx)
     broken = copy.deepcopy(nginx)
     backend = find(broken, "Ingress")["spec"]["rules"][0]["http"]["paths"][0]["backend"]
@@ -637,12 +689,15 @@ def test_memory_check_catches_requests_below_limits(rendered):
 
 def test_budget_check_catches_a_second_copy_of_a_number(rendered):
     objects = good(rendered)
-    budget = memory_budget("staging")
+    budget = budget_lines("staging", "reader")
     assert not check_budget(objects, budget)
     broken = copy.deepcopy(objects)
     container = find(broken, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     container["resources"]["limits"]["memory"] = "400Mi"
-    assert any("onebox_memory.workloads.app" in p for p in check_budget(broken, budget))
+    assert any("onebox_app.processes.web.memory" in p for p in check_budget(broken, budget))
+    broken = copy.deepcopy(objects)
+    find(broken, "Job")["spec"]["template"]["spec"]["containers"][0]["name"] = "surprise"
+    assert any("no line in the memory budget" in p for p in check_budget(broken, budget))
 
 
 def test_image_check_catches_latest_and_missing_tags(rendered):
@@ -690,9 +745,9 @@ def test_mode_check_catches_a_readable_secret_file(tmp_path):
 # --- what each inventory and controller must show -----------------------------------------------
 
 
-@pytest.mark.parametrize(("env", "controller"), cases())
-def test_the_ingress_fits_the_controller(rendered, env, controller):
-    objects = load_dir(rendered[(env, controller)])
+@pytest.mark.parametrize(("env", "controller", "app"), cases())
+def test_the_ingress_fits_the_controller(rendered, env, controller, app):
+    objects = load_dir(rendered[(env, controller, app)])
     kinds = {o["kind"] for o in objects}
     fifty_mib = 50 * 1024 * 1024
     if controller == "nginx":
@@ -721,9 +776,13 @@ def test_the_ingress_fits_the_controller(rendered, env, controller):
         assert redirect["spec"]["redirectScheme"] == {"scheme": "https", "permanent": True}
         certificate = find(objects, "Certificate")
         assert certificate["spec"]["secretName"] == route["spec"]["tls"]["secretName"]
-    # The app's own limit answers first (a JSON 413), below the ingress's.
-    config = find(objects, "ConfigMap")["data"]
-    assert 0 < int(config["ONEBOX_MAX_IMPORT_BYTES"]) < fifty_mib
+    # The reader's own limit answers first (a JSON 413), below the ingress's.
+    if app == "reader":
+        config = find(objects, "ConfigMap")["data"]
+        assert 0 < int(config["ONEBOX_MAX_IMPORT_BYTES"]) < fifty_mib
+    # The routes go to the app's Service on the port it serves.
+    service = find(objects, "Service", shared_facts(env, app)["onebox_app"]["name"])
+    assert service["spec"]["ports"][0]["port"] == 80
     issuer = find(objects, "ClusterIssuer")
     expected = {"production": "acme-v02", "staging": "acme-staging-v02", "sandbox": None}[env]
     if expected:
@@ -734,14 +793,15 @@ def test_the_ingress_fits_the_controller(rendered, env, controller):
         assert issuer["spec"] == {"selfSigned": {}}
 
 
-def test_the_app_is_hardened_and_starts_slowly_enough(rendered):
-    objects = load_dir(rendered[("production", "nginx")])
-    deployment = find(objects, "Deployment")
+@pytest.mark.parametrize("app", APPS)
+def test_the_app_is_hardened_and_starts_slowly_enough(rendered, app):
+    profile = shared_facts("production", app)["onebox_app"]
+    objects = load_dir(rendered[("production", "nginx", app)])
+    deployment = find(objects, "Deployment", f"{profile['name']}-web")
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
-    assert pod["securityContext"]["runAsUser"] == 10001  # USER in app/Dockerfile
-    assert "USER 10001:10001" in (APP_DIR / "Dockerfile").read_text()
+    assert pod["securityContext"]["runAsUser"] == profile["user"]["uid"]
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     for _, _, template in pod_specs(objects):
         for container in containers(template):
@@ -749,29 +809,36 @@ def test_the_app_is_hardened_and_starts_slowly_enough(rendered):
             assert security["allowPrivilegeEscalation"] is False
             assert security["readOnlyRootFilesystem"] is True
             assert security["capabilities"] == {"drop": ["ALL"]}
-    startup = pod["containers"][0]["startupProbe"]
+    web = pod["containers"][0]
+    assert web["ports"][0]["containerPort"] == profile["port"]
+    startup = web["startupProbe"]
     budget = startup["periodSeconds"] * startup["failureThreshold"]
-    measured = yaml.safe_load((REPO / "roles/app/vars/main.yml").read_text())["_app_measured"]
-    cold = max(m["cold_start_seconds"] for m in measured.values())
+    cold = profile["health"]["cold_start_seconds"]
     assert budget >= max(120, 20 * cold), (budget, cold)
+    assert budget >= profile["health"].get("startup_budget_seconds", 120)
     job = find(objects, "Job")
     revision = deployment["spec"]["template"]["metadata"]["annotations"]["onebox.io/revision"]
-    assert job["metadata"]["name"] == f"app-migrate-{revision}"
+    assert job["metadata"]["name"] == f"{profile['name']}-release-{revision}"
     assert job["spec"]["ttlSecondsAfterFinished"] > 0
     assert job["spec"]["backoffLimit"] >= 1
+    # The release commands, in the profile's order: init containers, then the Job's container.
     commands = [c["command"] for c in containers(job["spec"]["template"])]
-    assert commands == [
-        ["python", "manage.py", "migrate", "--noinput"],
-        ["python", "manage.py", "load_dictionary"],
-    ]
+    assert commands == [step["command"] for step in profile["release"]]
+
+
+def test_the_reader_runs_as_its_dockerfile_says():
+    profile = shared_facts("production")["onebox_app"]
+    uid, gid = profile["user"]["uid"], profile["user"]["gid"]
+    assert f"USER {uid}:{gid}" in (APP_DIR / "Dockerfile").read_text()
+    assert f"EXPOSE {profile['port']}" in (APP_DIR / "Dockerfile").read_text()
 
 
 def test_postgres_settings_follow_its_memory_limit(rendered):
-    objects = load_dir(rendered[("production", "nginx")])
+    objects = load_dir(rendered[("production", "nginx", "reader")])
     statefulset = find(objects, "StatefulSet")
     container = statefulset["spec"]["template"]["spec"]["containers"][0]
     args = dict(a.split("=", 1) for a in container["args"] if a != "-c")
-    limit_mib = int(memory_budget("production")["postgres"].removesuffix("Mi"))
+    limit_mib = int(shared_facts("production")["onebox_memory"]["workloads"]["postgres"][:-2])
     assert args["shared_buffers"] == f"{limit_mib // 4}MB"
     assert args["effective_cache_size"] == f"{limit_mib // 2}MB"
     assert int(args["max_connections"]) == min(max(limit_mib // 16, 20), 100)
@@ -785,10 +852,10 @@ def test_postgres_settings_follow_its_memory_limit(rendered):
     assert claim["storageClassName"] == "microk8s-hostpath"
 
 
-@pytest.mark.parametrize(("env", "controller"), cases())
-def test_render_writes_no_real_secret_and_says_so(rendered, env, controller):
+@pytest.mark.parametrize(("env", "controller", "app"), cases())
+def test_render_writes_no_real_secret_and_says_so(rendered, env, controller, app):
     """Every render is handed the vault's values; build/ still holds only placeholders."""
-    out = rendered[(env, controller)]
+    out = rendered[(env, controller, app)]
     secrets = 0
     for path in out.rglob("*.yaml"):
         text = path.read_text()
@@ -821,5 +888,3 @@ def test_render_runs_as_documented_on_a_fresh_clone(rendered):
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     kinds = {o["kind"] for o in load_dir(out)}
     assert ("IngressRoute" in kinds) == (FRESH_CLONE[1] == "traefik")
-    assert controller_of("1.34/stable") == "nginx"
-    assert controller_of("1.35/stable") == controller_of("latest/edge") == "traefik"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 
 import pytest
@@ -41,8 +42,20 @@ def plan(**overrides) -> dict:
 
 
 def inventory_plan(env: str) -> dict:
-    path = REPO / f"inventories/{env}/group_vars/onebox/memory.yml"
-    return yaml.safe_load(path.read_text())["onebox_memory"]
+    """The plan an environment runs with: its own onebox_memory, else the shared one."""
+    found = yaml.safe_load((REPO / "playbooks/group_vars/all/memory.yml").read_text())
+    for path in sorted((REPO / f"inventories/{env}/group_vars").rglob("*.yml")):
+        found.update(yaml.safe_load(path.read_text()) or {})
+    return found["onebox_memory"]
+
+
+READER = yaml.safe_load((REPO / "app/profile.yml").read_text())["onebox_app"]
+_profile_spec = importlib.util.spec_from_file_location(
+    "app_profile", REPO / "plugins/filter/app_profile.py"
+)
+app_profile_module = importlib.util.module_from_spec(_profile_spec)
+_profile_spec.loader.exec_module(app_profile_module)
+app_profile_workloads = app_profile_module.app_profile_workloads
 
 
 @pytest.mark.parametrize(
@@ -219,26 +232,46 @@ def test_missing_plan_entry():
 
 
 def test_production_and_staging_plans_fit_4gb_and_not_2gb():
-    """A 4 GB VM shows about 3900 MiB of MemTotal, a 2 GB VM about 1950."""
+    """A 4 GB VM shows about 3900 MiB of MemTotal, a 2 GB VM about 1950. The app's processes
+    and its release Job come from its profile."""
+    app = app_profile_workloads(READER)
     for env in ("production", "staging"):
-        assert memory_budget(inventory_plan(env), 3900, ADDONS)["fits"], env
-        assert not memory_budget(inventory_plan(env), 1950, ADDONS)["fits"], env
+        assert memory_budget(inventory_plan(env), 3900, ADDONS, app)["fits"], env
+        assert not memory_budget(inventory_plan(env), 1950, ADDONS, app)["fits"], env
 
 
-def test_inventories_define_the_same_memory_entries():
-    shapes = {
-        env: {
-            key: sorted(value) if isinstance(value, dict) else None
-            for key, value in inventory_plan(env).items()
-        }
-        for env in ("production", "staging", "sandbox")
+def test_the_app_counts_each_process_and_the_largest_release_command():
+    profile = {
+        "processes": {"web": {"memory": "256Mi"}, "worker": {"memory": "128Mi"}},
+        "release": [
+            {"name": "migrate", "command": ["m"]},
+            {"name": "load", "command": ["l"], "memory": "300Mi"},
+        ],
+        "release_memory": "100Mi",
     }
-    assert shapes["production"] == shapes["staging"] == shapes["sandbox"]
+    rows = app_profile_workloads(profile)
+    assert rows == [
+        {"name": "app web", "memory": "256Mi", "variable": "onebox_app.processes.web.memory"},
+        {"name": "app worker", "memory": "128Mi", "variable": "onebox_app.processes.worker.memory"},
+        {"name": "app release Job", "memory": "300Mi", "variable": "onebox_app.release[1].memory"},
+    ]
+    # Init containers run one at a time: the Job holds the largest, not the sum.
+    total = memory_budget(plan(workloads={}), 8192, {}, rows)["total_mib"]
+    assert total == memory_budget(plan(workloads={}), 8192, {}, [])["total_mib"] + 256 + 128 + 300
+    with pytest.raises(AnsibleFilterError, match="onebox_app.processes must hold at least web"):
+        app_profile_workloads({"processes": {"worker": {"memory": "1Mi"}}})
 
 
-# The role on the controller, with a fake RAM size.
-def run_role(ram_mib: int, onebox_plan: dict, addons: dict | None = None):
-    extra = {"memory_budget_ram_mib": ram_mib, "onebox_memory": onebox_plan}
+def test_the_budget_names_a_bad_quantity_where_it_is_set():
+    rows = [{"name": "app web", "memory": "big", "variable": "onebox_app.processes.web.memory"}]
+    with pytest.raises(AnsibleFilterError, match="onebox_app.processes.web.memory: 'big'"):
+        memory_budget(plan(), 4096, {}, rows)
+
+
+# The role on the controller, with a fake RAM size, wired as in a real run
+# (tests/playbooks/group_vars links playbooks/group_vars: the plan, the reader's profile).
+def run_role(ram_mib: int, onebox_plan: dict, addons: dict | None = None, **extra_vars):
+    extra = {"memory_budget_ram_mib": ram_mib, "onebox_memory": onebox_plan, **extra_vars}
     if addons is not None:
         extra["microk8s_addons"] = addons
     result = run_playbook(
@@ -247,33 +280,52 @@ def run_role(ram_mib: int, onebox_plan: dict, addons: dict | None = None):
     return result.returncode, result.stdout + result.stderr
 
 
+def with_web_memory(quantity: str) -> dict:
+    profile = copy.deepcopy(READER)
+    profile["processes"]["web"]["memory"] = quantity
+    return profile
+
+
+# system 256 + kube 640 + eviction 200 + cni 192 + dns 170 + ingress 150 + postgres 512
+# + the reader's web 384 and release Job 128.
+FITTING_TOTAL = 2632
+
+
 def test_role_fails_an_oversized_plan_with_the_table_and_variable_names():
-    oversized = plan(workloads={"postgres": "1Gi", "app": "768Mi"})
-    returncode, output = run_role(1024, oversized, {"dns": True, "ingress": True})
+    oversized = plan(workloads={"postgres": "1Gi"})
+    returncode, output = run_role(
+        1024, oversized, {"dns": True, "ingress": True}, onebox_app=with_web_memory("768Mi")
+    )
     assert returncode != 0, output
-    assert "The memory plan does not fit: it needs 3400 MiB but the host has 1024 MiB" in output
+    needed = FITTING_TOTAL + 512 + 384
+    says = f"The memory plan does not fit: it needs {needed} MiB but the host has 1024 MiB"
+    assert says in output
     assert "consumer" in output and "set by" in output
     assert "onebox_memory.workloads.postgres" in output
-    assert "onebox_memory.workloads.app" in output
+    assert "onebox_app.processes.web.memory" in output
     assert "DOES NOT FIT" in output
 
 
 def test_role_passes_a_fitting_plan_and_prints_the_table():
-    returncode, output = run_role(4096, plan(), {"dns": True, "ingress": True})
+    addons = {"dns": True, "ingress": True}
+    returncode, output = run_role(4096, plan(workloads={"postgres": "512Mi"}), addons)
     assert returncode == 0, output
-    assert "The memory plan fits: 2504 MiB planned of 4096 MiB RAM" in output
+    assert f"The memory plan fits: {FITTING_TOTAL} MiB planned of 4096 MiB RAM" in output
     assert "onebox_memory.workloads.postgres" in output
+    assert "onebox_app.release_memory" in output
     assert "headroom" in output
 
 
-def test_role_counts_every_addon_until_microk8s_addons_exists():
-    returncode, output = run_role(4096, plan())
+def test_role_leaves_out_addons_that_are_off():
+    returncode, output = run_role(4096, plan(workloads={"postgres": "512Mi"}), {"dns": False})
     assert returncode == 0, output
-    # cni + dns + ingress, all of the plan's addons.
-    assert "The memory plan fits: 2504 MiB planned" in output
+    # The CNI is always counted; dns is off and ingress is not listed.
+    assert f"The memory plan fits: {FITTING_TOTAL - 170 - 150} MiB planned" in output
 
 
 def test_role_refuses_a_bad_quantity_naming_the_entry():
-    returncode, output = run_role(4096, plan(workloads={"app": "big"}), {})
+    returncode, output = run_role(
+        4096, plan(workloads={"postgres": "512Mi"}), {}, onebox_app=with_web_memory("big")
+    )
     assert returncode != 0
-    assert "onebox_memory.workloads.app: 'big' is not a Kubernetes memory quantity" in output
+    assert "onebox_app.processes.web.memory: 'big' is not a Kubernetes memory quantity" in output

@@ -84,3 +84,21 @@ def test_preflight_playbook_passes_with_secrets_and_good_input():
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_inventory_without_a_primary_is_refused(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  children:\n    onebox:\n      hosts:\n        localhost:\n"
+        "          ansible_connection: local\n"
+    )
+    result = run_playbook(
+        REPO / "playbooks/preflight.yml",
+        "-i",
+        str(inventory),
+        *SANDBOX_SETTINGS,
+        extra_vars={**GOOD_BASE, "vault_django_secret_key": "k", "vault_postgres_password": "p"},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "onebox_primary" in output

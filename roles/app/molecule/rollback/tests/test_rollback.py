@@ -11,11 +11,11 @@ def images_in(host, manifest: str) -> set[str]:
 
 
 def test_deployment_runs_the_previous_image(host):
-    assert images_in(host, "deployment.yaml") == {"onebox-app:0.1.0"}
+    assert images_in(host, "deployment-web.yaml") == {"onebox-app:0.1.0"}
 
 
-def test_migration_job_is_for_the_previous_image(host):
-    assert images_in(host, "migrate-job.yaml") == {"onebox-app:0.1.0"}
+def test_release_job_is_for_the_previous_image(host):
+    assert images_in(host, "release-job.yaml") == {"onebox-app:0.1.0"}
 
 
 def test_history_is_untouched_without_a_rollout(host):
