@@ -284,11 +284,18 @@ def test_restore_job_protects_data_unless_forced(rendered, env):
         for table in defaults["backup_restore_regenerated_tables"]
         for arg in ("--ignore-table", table)
     ]
-    assert args == [*expected, f"/backups/{DUMP}"]
+    # The dump must be the app's: taken from its database, holding its tables (issue 14).
+    app_check = ["--from-database", defaults["backup_postgres_database"]] + [
+        arg
+        for table in defaults["backup_restore_regenerated_tables"]
+        for arg in ("--expect-table", table)
+    ]
+    assert args == [*expected, *app_check, f"/backups/{DUMP}"]
 
     forced = load(rendered[env] / "forced")["restore-job"]
     assert forced["spec"]["template"]["spec"]["containers"][0]["args"] == [
         *expected,
+        *app_check,
         "--force",
         f"/backups/{DUMP}",
     ]

@@ -79,6 +79,10 @@ def migrated_template(server):
 
 
 _names = itertools.count()
+# What the role passes (restore-job.yaml.j2): the dump must come from the app's database
+# ("onebox"; the tests' targets have other names) and hold the app's tables.
+APP_TABLES = ["django_migrations", "auth_user", "reader_vocabword"]
+APP_CHECK = ["--from-database", DB, *(a for t in APP_TABLES for a in ("--expect-table", t))]
 
 
 def new_database(server: Server, template: str | None = None) -> str:
@@ -208,7 +212,7 @@ def test_corrupt_dump_is_refused_and_target_untouched(
     before = server.fingerprint(target)
 
     # --force: even a target we may overwrite is not touched by a bad dump.
-    result = run_script(RESTORE, "--force", str(copy), env=server.libpq_env(target))
+    result = run_script(RESTORE, *APP_CHECK, "--force", str(copy), env=server.libpq_env(target))
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
@@ -225,7 +229,7 @@ def test_restore_that_fails_halfway_is_rolled_back(backed_up, server, migrated_t
     server.sql("CREATE VIEW local_report AS SELECT id, word FROM reader_vocabword", dbname=target)
     before = server.fingerprint(target)
 
-    result = run_script(RESTORE, "--force", str(dump), env=server.libpq_env(target))
+    result = run_script(RESTORE, *APP_CHECK, "--force", str(dump), env=server.libpq_env(target))
 
     assert result.returncode == 5, result.stdout + result.stderr
     assert "rolled back" in result.stderr
@@ -241,13 +245,13 @@ def test_refuses_to_overwrite_data_without_force(backed_up, server, migrated_tem
     target = with_user_row(server, migrated_template)
     before = server.fingerprint(target)
 
-    refused = run_script(RESTORE, str(dump), env=server.libpq_env(target))
+    refused = run_script(RESTORE, *APP_CHECK, str(dump), env=server.libpq_env(target))
     assert refused.returncode == 3, refused.stdout + refused.stderr
     assert "auth_user" in refused.stderr
     assert "without --force" in refused.stderr
     assert server.fingerprint(target) == before
 
-    forced = run_script(RESTORE, "--force", str(dump), env=server.libpq_env(target))
+    forced = run_script(RESTORE, *APP_CHECK, "--force", str(dump), env=server.libpq_env(target))
     assert forced.returncode == 0, forced.stderr
     assert server.fingerprint(target).tables == source.tables
 
@@ -269,17 +273,17 @@ def test_a_fresh_deployment_is_not_data(backed_up, server, migrated_template, tm
     assert server.fingerprint(target).tables["reader_entry"][0] > 0
     ignore = [arg for table in regenerated_tables() for arg in ("--ignore-table", table)]
 
-    without_list = run_script(RESTORE, str(dump), env=server.libpq_env(target))
+    without_list = run_script(RESTORE, *APP_CHECK, str(dump), env=server.libpq_env(target))
     assert without_list.returncode == 3, "with nothing ignored, a migrated database has data"
 
-    result = run_script(RESTORE, *ignore, str(dump), env=server.libpq_env(target))
+    result = run_script(RESTORE, *APP_CHECK, *ignore, str(dump), env=server.libpq_env(target))
     assert result.returncode == 0, result.stderr
     assert server.fingerprint(target).tables == source.tables
 
 
 def test_unreachable_target_is_reported(backed_up, server):
     dump, _, _ = backed_up
-    result = run_script(RESTORE, str(dump), env=server.libpq_env("no_such_database"))
+    result = run_script(RESTORE, *APP_CHECK, str(dump), env=server.libpq_env("no_such_database"))
     assert result.returncode == 4
     assert "cannot connect to database 'no_such_database'" in result.stderr
 
@@ -419,10 +423,6 @@ def test_pruning_keeps_the_newest_dump_when_the_clock_is_ahead_then_right(
     assert len(dumps_in(backups)) == 2
 
 
-APP_TABLES = ["django_migrations", "auth_user", "reader_vocabword"]
-APP_CHECK = ["--from-database", DB, *(a for t in APP_TABLES for a in ("--expect-table", t))]
-
-
 @pytest.fixture(scope="module")
 def foreign_dumps(server, tmp_path_factory):
     """Dumps that onebox-backup made of databases that are not the app's: one of another
@@ -446,7 +446,8 @@ def foreign_dumps(server, tmp_path_factory):
         assert result.returncode == 0, result.stderr
     finally:
         other.destroy()
-    shop, notes = (backups / name for name in dumps_in(backups))
+    (shop,) = backups.glob("shop-*.dump")
+    (notes,) = backups.glob("notes-*.dump")
     return {"other-database": shop, "same-name-no-app-tables": notes}
 
 
