@@ -29,11 +29,12 @@ def preflight(**overrides):
     )
 
 
-def entry(name: str, **extra_vars):
+def entry(name: str, *args: str, **extra_vars):
     return run_playbook(
         REPO / "tests/playbooks/backup_controller.yml",
         "-i",
         "localhost,",
+        *args,
         extra_vars={"backup_test_entry": name, **extra_vars},
     )
 
@@ -206,6 +207,22 @@ def test_fetch_with_both_copies_damaged_keeps_both_and_says_no_good_copy_exists(
     assert len(list(host_dir.glob(f"{NAMES[1]}.damaged-from-vm-*Z"))) == 1
     assert "The VM's copy is damaged too" in output
     assert "delete the copy" not in output
+
+
+def test_fetch_in_check_mode_writes_nothing_and_says_what_it_would_copy(tmp_path):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    write_dump(vm, NAMES[0], b"dump 0" * 1000)
+    write_dump(controller / "localhost", NAMES[1], b"dump 1" * 1000)
+    before = sorted(p.name for p in (controller / "localhost").iterdir())
+
+    result = entry(
+        "fetch", "--check", backup_host_dir=str(vm), backup_controller_dir=str(controller)
+    )
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 0, output
+    assert "1 new dump(s) would be copied" in output
+    assert sorted(p.name for p in (controller / "localhost").iterdir()) == before
 
 
 def test_controller_copies_are_owner_only(tmp_path):
