@@ -69,9 +69,11 @@ def test_a_new_line_when_the_existing_one_does_not_fit(existing):
 
 @pytest.mark.parametrize(
     ("password", "user", "rounds"),
-    [("", "admin", 10), ("pw", "", 10), ("pw", "a:b", 10), ("pw", "a", 3)],
+    [("", "admin", 10), ("pw", "", 10), ("pw", "a:b", 10), ("pw", "a", 3), ("é" * 37, "a", 10)],
+    ids=["no-password", "no-user", "colon-in-user", "rounds-3", "74-bytes"],
 )
 def test_bad_input_is_refused(password, user, rounds):
+    # The last: 74 bytes, more than bcrypt reads (bcrypt 5 raises a bare ValueError).
     with pytest.raises(AnsibleFilterError):
         htpasswd_bcrypt(password, user, rounds=rounds)
 

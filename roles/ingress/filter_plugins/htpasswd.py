@@ -46,6 +46,13 @@ def htpasswd_bcrypt(password: str, user: str, existing: str | None = None, round
     if not 4 <= int(rounds) <= 31:
         raise AnsibleFilterError("htpasswd_bcrypt: rounds must be from 4 to 31")
     password = str(password)
+    if len(password.encode()) > 72:
+        # bcrypt reads only the first 72 bytes (bcrypt 5 refuses more): a longer password
+        # would be accepted from its first 72 bytes alone.
+        raise AnsibleFilterError(
+            "htpasswd_bcrypt: the password is longer than bcrypt's 72 bytes: make "
+            "ingress_basic_auth_password (vault_ingress_basic_auth_password) at most 72 bytes"
+        )
     if _still_valid(existing, password, user):
         return str(existing).strip()
     hashed = _bcrypt().hashpw(password.encode(), _bcrypt().gensalt(int(rounds))).decode()
