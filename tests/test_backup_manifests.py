@@ -289,11 +289,16 @@ def test_restore_job_protects_data_unless_forced(rendered, env):
     expected = [
         arg for table in profile["backup"]["reference_tables"] for arg in ("--ignore-table", table)
     ]
-    assert args == [*expected, f"/backups/{DUMP}"]
+    # The dump must be the app's: taken from its database, holding its tables (issue 14).
+    app_check = ["--from-database", facts(env)["onebox_database"]["name"]] + [
+        arg for table in profile["backup"]["reference_tables"] for arg in ("--expect-table", table)
+    ]
+    assert args == [*expected, *app_check, f"/backups/{DUMP}"]
 
     forced = load(rendered[env] / "forced")["restore-job"]
     assert forced["spec"]["template"]["spec"]["containers"][0]["args"] == [
         *expected,
+        *app_check,
         "--force",
         f"/backups/{DUMP}",
     ]

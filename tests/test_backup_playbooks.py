@@ -29,11 +29,12 @@ def preflight(**overrides):
     )
 
 
-def entry(name: str, **extra_vars):
+def entry(name: str, *args: str, **extra_vars):
     return run_playbook(
         REPO / "tests/playbooks/backup_controller.yml",
         "-i",
         "localhost,",
+        *args,
         extra_vars={"backup_test_entry": name, **extra_vars},
     )
 
@@ -95,9 +96,10 @@ def test_fetch_copies_new_dumps_and_checks_every_copy(tmp_path):
 
     result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
 
-    output = result.stdout + result.stderr
+    output = " ".join((result.stdout + result.stderr).split())  # messages wrap
     assert result.returncode == 0, output
-    assert "2 new dump(s) copied" in output
+    assert "1 new dump(s) copied" in output
+    assert "1 damaged copy here replaced by a good one from the VM" in output
     for name in NAMES:
         assert (host_dir / name).read_bytes() == (vm / name).read_bytes()
         assert (host_dir / f"{name}.sha256").exists()
@@ -113,9 +115,134 @@ def test_fetch_fails_on_a_damaged_copy_the_vm_no_longer_has(tmp_path):
 
     result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
 
-    output = result.stdout + result.stderr
+    output = " ".join((result.stdout + result.stderr).split())  # messages wrap
     assert result.returncode != 0, output
     assert f"{NAMES[0]} does not match" in output
+    # Nothing to fetch again: the message must not send the operator to delete it.
+    assert "The VM no longer has it" in output
+    assert "delete the copy" not in output
+
+
+def _damage(path: Path) -> None:
+    """Flip a byte in the middle: the size stays, the checksum no longer matches."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_fetch_never_replaces_a_verified_copy(tmp_path):
+    """Issue 14: the VM's copy went bad after the controller had verified its own; the fetch
+    overwrote the only good copy with it, then said to delete the copy and fetch again."""
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    host_dir = controller / "localhost"
+    write_dump(vm, NAMES[0], b"good dump" * 1000)
+    write_dump(host_dir, NAMES[0], b"good dump" * 1000)
+    _damage(vm / NAMES[0])
+    before = os.stat(host_dir / NAMES[0]).st_mtime_ns
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    output = " ".join((result.stdout + result.stderr).split())  # messages wrap
+    assert (host_dir / NAMES[0]).read_bytes() == b"good dump" * 1000, "the good copy was replaced"
+    assert os.stat(host_dir / NAMES[0]).st_mtime_ns == before
+    assert result.returncode == 0, output
+    assert "0 new dump(s) copied" in output
+    assert "delete" not in output
+
+
+def test_fetch_keeps_a_damaged_vm_copy_aside_and_says_so(tmp_path):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    host_dir = controller / "localhost"
+    write_dump(vm, NAMES[0], b"fine" * 1000)
+    write_dump(vm, NAMES[1], b"rotten on the VM" * 1000)
+    _damage(vm / NAMES[1])
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    output = " ".join((result.stdout + result.stderr).split())  # messages wrap
+    assert result.returncode != 0, output
+    assert f"The VM's copy of {NAMES[1]} does not match its .sha256" in output
+    assert "there is no good copy of it" in output
+    # The good one is in place; the damaged one is kept, under a name restore never takes.
+    assert (host_dir / NAMES[0]).read_bytes() == b"fine" * 1000
+    assert not (host_dir / NAMES[1]).exists()
+    (aside,) = host_dir.glob(f"{NAMES[1]}.damaged-from-vm-*Z")
+    assert aside.read_bytes() == (vm / NAMES[1]).read_bytes()
+    assert str(aside) in output
+    assert not list((host_dir / ".incoming").iterdir()), "staged files were left behind"
+
+
+def test_fetch_replaces_a_damaged_copy_and_keeps_the_old_one_aside(tmp_path):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    host_dir = controller / "localhost"
+    write_dump(vm, NAMES[1], b"dump 1" * 1000)
+    write_dump(host_dir, NAMES[1], b"dump 1" * 1000)
+    _damage(host_dir / NAMES[1])
+    damaged = (host_dir / NAMES[1]).read_bytes()
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    output = " ".join((result.stdout + result.stderr).split())  # messages wrap
+    assert result.returncode == 0, output
+    assert (host_dir / NAMES[1]).read_bytes() == b"dump 1" * 1000
+    (aside,) = host_dir.glob(f"{NAMES[1]}.damaged-*Z")
+    assert aside.read_bytes() == damaged
+    assert "1 damaged copy here replaced" in output
+
+
+def test_fetch_with_both_copies_damaged_keeps_both_and_says_no_good_copy_exists(tmp_path):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    host_dir = controller / "localhost"
+    write_dump(vm, NAMES[1], b"dump 1" * 1000)
+    write_dump(host_dir, NAMES[1], b"dump 1" * 1000)
+    _damage(vm / NAMES[1])
+    (host_dir / NAMES[1]).write_bytes(b"dump 1" * 10)
+    mine = (host_dir / NAMES[1]).read_bytes()
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    output = " ".join((result.stdout + result.stderr).split())  # messages wrap
+    assert result.returncode != 0, output
+    assert (host_dir / NAMES[1]).read_bytes() == mine, "one damaged copy replaced another"
+    assert len(list(host_dir.glob(f"{NAMES[1]}.damaged-from-vm-*Z"))) == 1
+    assert "The VM's copy is damaged too" in output
+    assert "delete the copy" not in output
+
+
+def test_fetch_in_check_mode_writes_nothing_and_says_what_it_would_copy(tmp_path):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    write_dump(vm, NAMES[0], b"dump 0" * 1000)
+    write_dump(controller / "localhost", NAMES[1], b"dump 1" * 1000)
+    before = sorted(p.name for p in (controller / "localhost").iterdir())
+
+    result = entry(
+        "fetch", "--check", backup_host_dir=str(vm), backup_controller_dir=str(controller)
+    )
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 0, output
+    assert "1 new dump(s) would be copied" in output
+    assert sorted(p.name for p in (controller / "localhost").iterdir()) == before
+
+
+def test_controller_copies_are_owner_only(tmp_path):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    host_dir = controller / "localhost"
+    for i, name in enumerate(NAMES):
+        write_dump(vm, name, f"dump {i}".encode() * 1000)
+    # A copy an older version left readable by everyone (0644).
+    write_dump(host_dir, NAMES[0], b"dump 0" * 1000)
+    for path in host_dir.iterdir():
+        path.chmod(0o644)
+    host_dir.chmod(0o755)
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert host_dir.stat().st_mode & 0o777 == 0o700
+    modes = {p.name: p.stat().st_mode & 0o777 for p in host_dir.iterdir() if p.is_file()}
+    assert len(modes) == 2 * len(NAMES)
+    assert set(modes.values()) == {0o600}, modes
 
 
 # --- choose_dump: what restore.yml and rebuild.yml restore -----------------------------------
@@ -139,7 +266,7 @@ def test_choose_dump_takes_the_named_one(tmp_path):
 
 def test_choose_dump_stops_without_a_dump(tmp_path):
     result = entry("choose_dump", backup_controller_dir=str(tmp_path))
-    output = result.stdout + result.stderr
+    output = " ".join((result.stdout + result.stderr).split())  # messages wrap
     assert result.returncode != 0
     assert "There is no dump for localhost" in output
     assert "playbooks/backup.yml" in output
@@ -151,7 +278,7 @@ def test_choose_dump_refuses_a_damaged_dump(tmp_path):
     with (tmp_path / "localhost" / NAMES[-1]).open("r+b") as f:
         f.truncate(10)
     result = entry("choose_dump", backup_controller_dir=str(tmp_path))
-    output = result.stdout + result.stderr
+    output = " ".join((result.stdout + result.stderr).split())  # messages wrap
     assert result.returncode != 0
     assert f"{NAMES[-1]} does not match" in output
 

@@ -79,6 +79,10 @@ def migrated_template(server):
 
 
 _names = itertools.count()
+# What the role passes (restore-job.yaml.j2): the dump must come from the app's database
+# ("onebox"; the tests' targets have other names) and hold the app's tables.
+APP_TABLES = ["django_migrations", "auth_user", "reader_vocabword"]
+APP_CHECK = ["--from-database", DB, *(a for t in APP_TABLES for a in ("--expect-table", t))]
 
 
 def new_database(server: Server, template: str | None = None) -> str:
@@ -208,7 +212,7 @@ def test_corrupt_dump_is_refused_and_target_untouched(
     before = server.fingerprint(target)
 
     # --force: even a target we may overwrite is not touched by a bad dump.
-    result = run_script(RESTORE, "--force", str(copy), env=server.libpq_env(target))
+    result = run_script(RESTORE, *APP_CHECK, "--force", str(copy), env=server.libpq_env(target))
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
@@ -225,7 +229,7 @@ def test_restore_that_fails_halfway_is_rolled_back(backed_up, server, migrated_t
     server.sql("CREATE VIEW local_report AS SELECT id, word FROM reader_vocabword", dbname=target)
     before = server.fingerprint(target)
 
-    result = run_script(RESTORE, "--force", str(dump), env=server.libpq_env(target))
+    result = run_script(RESTORE, *APP_CHECK, "--force", str(dump), env=server.libpq_env(target))
 
     assert result.returncode == 5, result.stdout + result.stderr
     assert "rolled back" in result.stderr
@@ -241,13 +245,13 @@ def test_refuses_to_overwrite_data_without_force(backed_up, server, migrated_tem
     target = with_user_row(server, migrated_template)
     before = server.fingerprint(target)
 
-    refused = run_script(RESTORE, str(dump), env=server.libpq_env(target))
+    refused = run_script(RESTORE, *APP_CHECK, str(dump), env=server.libpq_env(target))
     assert refused.returncode == 3, refused.stdout + refused.stderr
     assert "auth_user" in refused.stderr
     assert "without --force" in refused.stderr
     assert server.fingerprint(target) == before
 
-    forced = run_script(RESTORE, "--force", str(dump), env=server.libpq_env(target))
+    forced = run_script(RESTORE, *APP_CHECK, "--force", str(dump), env=server.libpq_env(target))
     assert forced.returncode == 0, forced.stderr
     assert server.fingerprint(target).tables == source.tables
 
@@ -269,17 +273,17 @@ def test_a_fresh_deployment_is_not_data(backed_up, server, migrated_template, tm
     assert server.fingerprint(target).tables["reader_entry"][0] > 0
     ignore = [arg for table in regenerated_tables() for arg in ("--ignore-table", table)]
 
-    without_list = run_script(RESTORE, str(dump), env=server.libpq_env(target))
+    without_list = run_script(RESTORE, *APP_CHECK, str(dump), env=server.libpq_env(target))
     assert without_list.returncode == 3, "with nothing ignored, a migrated database has data"
 
-    result = run_script(RESTORE, *ignore, str(dump), env=server.libpq_env(target))
+    result = run_script(RESTORE, *APP_CHECK, *ignore, str(dump), env=server.libpq_env(target))
     assert result.returncode == 0, result.stderr
     assert server.fingerprint(target).tables == source.tables
 
 
 def test_unreachable_target_is_reported(backed_up, server):
     dump, _, _ = backed_up
-    result = run_script(RESTORE, str(dump), env=server.libpq_env("no_such_database"))
+    result = run_script(RESTORE, *APP_CHECK, str(dump), env=server.libpq_env("no_such_database"))
     assert result.returncode == 4
     assert "cannot connect to database 'no_such_database'" in result.stderr
 
@@ -297,7 +301,13 @@ def test_retention_keeps_exactly_the_newest_n(server, migrated_template, tmp_pat
     assert len(set(made)) == 6, "every run must write a new dump"
 
     assert dumps_in(tmp_path) == sorted(made)[-3:]
-    files = sorted(p.name for p in tmp_path.iterdir() if p.name != ".lock")
+    # The lock and the list of dumps in write order (.onebox.order) are the hidden files.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [
+        ".lock",
+        ".onebox.order",
+    ]
+    assert (tmp_path / ".onebox.order").read_text().split() == made[-3:]
+    files = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
     assert files == sorted([*made[-3:], *(f"{name}.sha256" for name in made[-3:])])
     check = subprocess.run(
         ["sha256sum", "--check", "--strict", *(f"{n}.sha256" for n in made[-3:])],
@@ -351,3 +361,147 @@ def test_scripts_are_shellcheck_clean():
         text=True,
     )
     assert result.returncode == 0, result.stdout
+
+
+# --- faults found in issue 14: clock, foreign dumps, full disk ----------------------------
+
+
+def _clock_at(tmp_path: Path, stamp: str, env: dict[str, str]) -> dict[str, str]:
+    """env with a `date` first on the PATH that gives `stamp` for the dump's name: a VM whose
+    clock is wrong. Every other use of date goes to the real one."""
+    shim = tmp_path / "clock"
+    shim.mkdir(exist_ok=True)
+    (shim / "date").write_text(
+        "#!/bin/sh\n"
+        f'if [ "$*" = "-u +%Y%m%dT%H%M%SZ" ]; then echo {stamp}; exit 0; fi\n'
+        'exec /bin/date "$@"\n'
+    )
+    (shim / "date").chmod(0o755)
+    return dict(env, PATH=f"{shim}:{env['PATH']}")
+
+
+def test_pruning_keeps_the_newest_dump_when_the_clock_is_behind(
+    server, migrated_template, tmp_path
+):
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    env = server.libpq_env(migrated_template)
+    written = []
+    for _ in range(3):
+        result = run_script(BACKUP, "--dir", str(backups), "--keep", "3", env=env)
+        assert result.returncode == 0, result.stderr
+        written.append((set(dumps_in(backups)) - set(written)).pop())
+
+    # The VM's clock is set back a year: the new dump's name sorts before every other one.
+    behind = _clock_at(tmp_path, "20200101T000000Z", env)
+    result = run_script(BACKUP, "--dir", str(backups), "--keep", "3", env=behind)
+    assert result.returncode == 0, result.stderr
+    assert "onebox-20200101T000000Z.dump" in dumps_in(backups), "the new dump was pruned"
+    # The oldest written (not the oldest named) went.
+    assert dumps_in(backups) == sorted(["onebox-20200101T000000Z.dump", *written[1:]])
+
+    # The clock is right again: the next run removes the oldest written, whatever its name says.
+    result = run_script(BACKUP, "--dir", str(backups), "--keep", "3", env=env)
+    assert result.returncode == 0, result.stderr
+    newest = (set(dumps_in(backups)) - {"onebox-20200101T000000Z.dump", *written}).pop()
+    assert dumps_in(backups) == sorted(["onebox-20200101T000000Z.dump", written[2], newest])
+
+
+def test_pruning_keeps_the_newest_dump_when_the_clock_is_ahead_then_right(
+    server, migrated_template, tmp_path
+):
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    env = server.libpq_env(migrated_template)
+    ahead = _clock_at(tmp_path, "20991231T235959Z", env)
+    assert run_script(BACKUP, "--dir", str(backups), "--keep", "2", env=ahead).returncode == 0
+    for _ in range(2):
+        result = run_script(BACKUP, "--dir", str(backups), "--keep", "2", env=env)
+        assert result.returncode == 0, result.stderr
+    # The future-dated dump is the oldest written: it goes, the two real ones stay.
+    assert "onebox-20991231T235959Z.dump" not in dumps_in(backups)
+    assert len(dumps_in(backups)) == 2
+
+
+@pytest.fixture(scope="module")
+def foreign_dumps(server, tmp_path_factory):
+    """Dumps that onebox-backup made of databases that are not the app's: one of another
+    database with a table named like the app's, one of a database named like the app's
+    (on another server) that holds none of its tables."""
+    backups = tmp_path_factory.mktemp("foreign")
+    server.create_database("shop")
+    server.sql("CREATE TABLE reader_vocabword (id int PRIMARY KEY, note text)", dbname="shop")
+    server.sql("INSERT INTO reader_vocabword VALUES (1, 'foreign row')", dbname="shop")
+    result = run_script(
+        BACKUP, "--dir", str(backups), "--prefix", "shop", env=server.libpq_env("shop")
+    )
+    assert result.returncode == 0, result.stderr
+    other = Server()
+    try:
+        other.create_database(DB)
+        other.sql("CREATE TABLE notes (id int PRIMARY KEY)")
+        result = run_script(
+            BACKUP, "--dir", str(backups), "--prefix", "notes", env=other.libpq_env()
+        )
+        assert result.returncode == 0, result.stderr
+    finally:
+        other.destroy()
+    (shop,) = backups.glob("shop-*.dump")
+    (notes,) = backups.glob("notes-*.dump")
+    return {"other-database": shop, "same-name-no-app-tables": notes}
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["no-force", "force"])
+@pytest.mark.parametrize("which", ["other-database", "same-name-no-app-tables"])
+def test_a_dump_of_another_database_is_refused_and_target_untouched(
+    server, migrated_template, foreign_dumps, which, force
+):
+    dump = foreign_dumps[which]
+    fresh = new_database(server, migrated_template)
+    with_data = with_user_row(server, migrated_template)
+    for target in (fresh, with_data):
+        before = server.fingerprint(target)
+        args = [*APP_CHECK, *(["--force"] if force else []), str(dump)]
+        result = run_script(RESTORE, *args, env=server.libpq_env(target))
+        assert result.returncode == 7, result.stdout + result.stderr
+        assert "target untouched" in result.stderr
+        if which == "other-database":
+            assert "database 'shop'" in result.stderr
+        else:
+            assert "auth_user" in result.stderr and "reader_vocabword" in result.stderr
+        assert server.fingerprint(target) == before
+
+
+def test_the_app_check_passes_the_apps_own_dump(backed_up, server, migrated_template):
+    dump, source, _ = backed_up
+    target = new_database(server)
+    result = run_script(RESTORE, *APP_CHECK, str(dump), env=server.libpq_env(target))
+    assert result.returncode == 0, result.stderr
+    assert server.fingerprint(target).tables == source.tables
+
+
+def test_the_source_database_defaults_to_the_target_name(server, foreign_dumps):
+    """Run by hand without --from-database, the dump must come from a database of the target's
+    name (the VM's database is always the same one)."""
+    target = new_database(server)
+    result = run_script(RESTORE, str(foreign_dumps["other-database"]), env=server.libpq_env(target))
+    assert result.returncode == 7, result.stdout + result.stderr
+    assert f"not '{target}'" in result.stderr
+
+
+def test_a_full_disk_is_exit_5_with_the_reason_and_leaves_nothing(
+    server, migrated_template, tmp_path
+):
+    small = tmp_path / "small"
+    small.mkdir()
+    # A 16 KiB file system in a private mount namespace (no root needed beyond a user namespace).
+    inner = [str(BACKUP), "--dir", str(small)]
+    result = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size=16k tmpfs "{small}" && "$@"; '
+         f'rc=$?; ls -A "{small}"; exit $rc', "sh", *inner],
+        env=server.libpq_env(migrated_template), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "No space left on device" in result.stderr
+    assert f"{small}" in result.stderr
+    assert result.stdout.split("\n")[-2:] == [".lock", ""], "a partial file was left behind"

@@ -5,8 +5,8 @@ with its shipped profile (app/profile.yml) and the deliberately different exampl
 
 Each manifest is validated against the official schema of the pinned Kubernetes version
 (kubernetes-validate, strict: unknown fields fail) or, for custom resources, against its CRD in
-../shared/crds with the same strictness. Then checks that catch real mistakes, each with a
-negative test that feeds it a deliberately broken manifest.
+tests/crds with the same strictness (a missing CRD fails, never skips). Then checks that catch
+real mistakes, each with a negative test that feeds it a deliberately broken manifest.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from conftest import REPO, run_playbook
 ENVIRONMENTS = ("production", "staging", "sandbox")
 # The controller MicroK8s runs for a channel, and the Kubernetes version to validate against.
 CONTROLLERS = {"nginx": ("1.34/stable", "1.34"), "traefik": ("1.35/stable", "1.35")}
-CRD_DIR = REPO.parent / "shared" / "crds"
+CRD_DIR = REPO / "tests" / "crds"
 CRD_GROUPS = {"cert-manager.io", "traefik.io"}
 APP_DIR = REPO / "app"
 # The apps rendered: name -> its profile file (None: the inventory's default, the reader's).
@@ -191,7 +191,7 @@ def strict(schema):
 
 
 def crd_schemas() -> dict[tuple[str, str], dict]:
-    """(apiVersion, kind) -> strict JSON schema, from every CRD in ../shared/crds."""
+    """(apiVersion, kind) -> strict JSON schema, from every CRD in tests/crds."""
     schemas = {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
@@ -240,9 +240,10 @@ def schema_errors(obj: dict, version: str, schemas: dict | None) -> list[str]:
 
 @pytest.fixture(scope="session")
 def crds():
-    if not CRD_DIR.is_dir():
-        return None
-    return crd_schemas()
+    # Fail, never skip: a clone without the CRDs would validate no custom resource at all.
+    schemas = crd_schemas()
+    assert schemas, f"no CRD in {CRD_DIR}: restore it from git (tests/crds/README.md)"
+    return schemas
 
 
 @pytest.mark.parametrize(("env", "controller", "app"), cases())
@@ -268,11 +269,6 @@ def test_builtin_kinds_validate_strictly_against_the_pinned_kubernetes(
 def test_custom_resources_validate_strictly_against_their_crds(
     rendered, crds, env, controller, app
 ):
-    if crds is None:
-        pytest.skip(
-            f"{CRD_DIR} is absent: custom resources (cert-manager, Traefik) are NOT validated "
-            "here; the built-in kinds and every other check still run"
-        )
     objects = [o for o in load_dir(rendered[(env, controller, app)])
                if o["apiVersion"].split("/")[0] in CRD_GROUPS]  # fmt: skip
     kinds = {o["kind"] for o in objects}
@@ -292,8 +288,6 @@ def test_strict_validation_refuses_unknown_fields(rendered, crds):
     broken = copy.deepcopy(deployment)
     broken["spec"]["strategy"]["type"] = 3
     assert schema_errors(broken, "1.35", None)
-    if crds is None:
-        pytest.skip(f"{CRD_DIR} is absent: the CRD half of this test cannot run")
     middleware = next(o for o in objects if o["kind"] == "Middleware" and "buffering" in o["spec"])
     broken = copy.deepcopy(middleware)
     broken["spec"]["buffering"]["maxRequestBodySize"] = 1

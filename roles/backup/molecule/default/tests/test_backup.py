@@ -71,5 +71,9 @@ def test_configmap_carries_the_installed_scripts(host):
 
 
 def test_nothing_was_applied(host):
-    # No kubernetes client was needed: the apply step was skipped by backup_kube_apply: false.
-    assert not host.file("/opt/onebox/kube-venv").exists
+    # converge.yml points backup_kube_python at a stand-in that logs every module run with it:
+    # backup_kube_apply: false must have run none (no apply, no read of the cluster).
+    stand_in = host.file("/usr/local/bin/onebox-test-kube-python")
+    assert stand_in.exists and stand_in.mode == 0o755, "converge did not install the stand-in"
+    calls = host.file("/var/log/onebox-test-kube-calls.log")
+    assert not calls.exists, f"modules reached for the cluster: {calls.content_string}"
