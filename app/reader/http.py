@@ -30,6 +30,8 @@ def error_response(status: int, message: str, **extra: Any) -> JsonResponse:
     response = JsonResponse({"error": message, **extra}, status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="onebox"'
+    if status == 429 and "retry_after" in extra:
+        response["Retry-After"] = str(extra["retry_after"])
     return response
 
 
@@ -41,6 +43,38 @@ def too_large(length: int, limit: int, what: str) -> ApiError:
     )
 
 
+def too_many_attempts(seconds: int) -> ApiError:
+    return ApiError(
+        429,
+        f"Too many failed password attempts; try again in {seconds} s.",
+        retry_after=seconds,
+    )
+
+
+def is_chunked(request: HttpRequest) -> bool:
+    return "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+def refuse_chunked(request: HttpRequest) -> None:
+    """Django reads a body by its Content-Length only: a chunked body would look empty."""
+    if is_chunked(request):
+        raise ApiError(411, "Send this request with a Content-Length, not chunked.")
+
+
+def _chunked_body(request: HttpRequest, limit: int) -> bytes:
+    # Django sees no Content-Length and so an empty body; gunicorn has de-chunked the stream
+    # (wsgi.input_terminated), so read it directly, never more than the limit allows.
+    stream = request.environ["wsgi.input"]
+    parts, size = [], 0
+    while size <= limit:
+        part = stream.read(min(65536, limit + 1 - size))
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
+        size += len(part)
+    raise ApiError(413, f"The request body is over the limit of {limit} bytes.", limit_bytes=limit)
+
+
 def content_length(request: HttpRequest) -> int:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
@@ -50,19 +84,25 @@ def content_length(request: HttpRequest) -> int:
 
 def read_json(request: HttpRequest, limit: int) -> Any:
     """The JSON body, refusing (413) a body over `limit` bytes before reading it."""
-    length = content_length(request)
-    if length > limit:
-        raise too_large(length, limit, "The request body")
+    if is_chunked(request) and request.environ.get("wsgi.input_terminated"):
+        body = _chunked_body(request, limit)
+    else:
+        length = content_length(request)
+        if length > limit:
+            raise too_large(length, limit, "The request body")
+        body = request.body
     try:
-        data = json.loads(request.body)
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError(400, "The request body is JSON nested too deeply.") from None
     # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 consumer (the
     # segmenter, PostgreSQL) accepts. Escaped pairs are legal, so look closer only then.
-    if _SURROGATE_ESCAPE.search(request.body):
+    if _SURROGATE_ESCAPE.search(body):
         try:
             json.dumps(data, ensure_ascii=False).encode()
-        except UnicodeEncodeError:
+        except (UnicodeEncodeError, RecursionError):
             raise ApiError(400, "The request body has an unpaired \\u surrogate.") from None
     return data
 

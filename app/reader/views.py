@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -10,7 +11,44 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from . import vocab
-from .models import VocabWord
+from .models import ApiToken, VocabWord
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login form, answering 429 with Retry-After while the account or address is
+    over its failure limit (reader.throttle refuses the attempt without hashing)."""
+
+    def form_invalid(self, form):
+        wait = getattr(self.request, "login_retry_after", None)
+        if wait is None:
+            return super().form_invalid(form)
+        response = self.render_to_response(self.get_context_data(form=form, retry_after=wait))
+        response.status_code = 429
+        response["Retry-After"] = str(wait)
+        return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The user's API tokens (for the browser extension): create one, revoke any."""
+    context = {}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            token, raw = ApiToken.issue(request.user)
+            context["new_token"] = raw
+        elif action == "revoke":
+            raw_id = request.POST.get("id", "")
+            deleted = (
+                raw_id.isdigit()
+                and ApiToken.objects.filter(user=request.user, id=int(raw_id)).delete()[0]
+            )
+            if deleted:
+                messages.success(request, "Token revoked.")
+            return redirect("tokens")
+    context["tokens"] = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
+    return render(request, "reader/tokens.html", context)
 
 
 @login_required
