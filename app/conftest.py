@@ -6,6 +6,9 @@ import pytest
 from django.core.management import call_command
 from tmp_postgres import TempPostgres
 
+# gunicorn serving the test database, for tests that need real sockets or a browser.
+pytest_plugins = ["tests.live"]
+
 
 @pytest.fixture(scope="session")
 def postgres():

@@ -37,6 +37,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: after any answer, reads the rest of the request body, so that an early answer
+    # (401, 413) reaches a client that writes its whole body before reading (reader/drain.py).
+    "reader.drain.DrainBodyMiddleware",
     # First, so that kubelet probes (plain HTTP, Host = the pod IP) are answered before the
     # host check, the HTTPS redirect or any session work.
     "reader.health.HealthMiddleware",
