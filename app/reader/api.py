@@ -263,7 +263,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                     "id": t.id,
                     "hint": t.hint,
                     "created_at": t.created_at.isoformat(),
-                    "current": t.id == request.api_token.id,
+                    "current": request.api_token is not None and t.id == request.api_token.id,
                 }
                 for t in rows
             ]
@@ -275,6 +275,8 @@ def token_list(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, token_id: int | None = None) -> HttpResponse:
     """Revoke the token that authenticated this request, or one of the user's by id."""
     if token_id is None:
+        if request.api_token is None:
+            raise ApiError(400, "This request was made with a session, not a token.")
         request.api_token.delete()
     elif not ApiToken.objects.filter(user=request.api_user, id=token_id).delete()[0]:
         raise ApiError(404, f"You have no token with id {token_id}.")

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from .models import ApiToken, hash_token
@@ -118,10 +119,24 @@ def _bearer_token(request: HttpRequest) -> ApiToken | None:
     return token
 
 
+def _session_user(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
+
+
+def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
+    """None if the request passes Django's CSRF check, else a JSON 403."""
+    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+    if refused is None:
+        return None
+    return error_response(403, "CSRF check failed: send the X-CSRFToken header from the page.")
+
+
 def api_view(*methods: str, auth: bool = True) -> Callable:
     """Decorate a JSON API view: allowed methods, bearer auth (request.api_token and
     request.api_user), and ApiError turned into a JSON response. Token auth sends no cookies,
-    so CSRF protection does not apply."""
+    so CSRF protection does not apply. Without an Authorization header, a logged-in browser
+    session is accepted too (request.api_token is then None), CSRF-checked: the pages use it."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         def handle(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -129,7 +144,14 @@ def api_view(*methods: str, auth: bool = True) -> Callable:
                 response = error_response(405, f"Use {' or '.join(methods)}.")
                 response["Allow"] = ", ".join(methods)
                 return response
-            if auth:
+            if auth and "HTTP_AUTHORIZATION" not in request.META and _session_user(request):
+                # The site's own pages call the API with the browser session; cookies come
+                # with every request, so such a call must pass Django's CSRF check.
+                if request.method not in ("GET", "HEAD") and (refused := _csrf_refusal(request)):
+                    return refused
+                request.api_token = None
+                request.api_user = request.user
+            elif auth:
                 started = time.perf_counter()
                 token = _bearer_token(request)
                 request.auth_seconds = time.perf_counter() - started

@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("tokens/", views.tokens, name="tokens"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("read/", views.read, name="read"),
     path("vocab/", views.vocab_list, name="vocab-list"),
     path("vocab/import/", views.vocab_import, name="vocab-import"),
 ]
