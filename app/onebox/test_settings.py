@@ -18,3 +18,4 @@ STORAGES["staticfiles"] = {  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Serve static files through the finders: no collectstatic output in a test run.
 WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
