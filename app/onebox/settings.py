@@ -145,6 +145,9 @@ ONEBOX_MAX_IMPORT_BYTES = env_int("ONEBOX_MAX_IMPORT_BYTES", 32 * 1024 * 1024)
 # HSK word list: "2025" (the exam syllabus in force since July 2026) or "2021".
 ONEBOX_HSK_STANDARD = env_str("ONEBOX_HSK_STANDARD", "2025")
 
+# Where the memory-mapped copy of the dictionary is built (reader/dictmap.py; default: the
+# temp dir, an emptyDir in the cluster): about 40 MB, rebuilt from PostgreSQL per release.
+ONEBOX_DICTIONARY_DIR = env_str("ONEBOX_DICTIONARY_DIR") or None
 # Password guessing (reader/throttle.py): failed checks allowed per account and per client
 # address within the window; then 429 with Retry-After until the window ends.
 ONEBOX_LOGIN_FAILURES_PER_ACCOUNT = env_int("ONEBOX_LOGIN_FAILURES_PER_ACCOUNT", 10)

@@ -25,7 +25,7 @@ from .http import (
     too_large,
     too_many_attempts,
 )
-from .lookup import has_han, words_json
+from .lookup import has_han, words_json_mapped
 from .models import ApiToken, VocabWord
 
 MAX_LOOKUP_WORDS = 5_000
@@ -55,7 +55,7 @@ def enrich(request: HttpRequest) -> HttpResponse:
     segments = [segmenter.segment(text) for text in texts]
     segmented = time.perf_counter()
     unique = {token for tokens in segments for token in tokens}
-    found = words_json(request.api_user.id, (t for t in unique if has_han(t)))
+    found = words_json_mapped(request.api_user.id, (t for t in unique if has_han(t)))
     looked_up = time.perf_counter()
     response = _json_text(
         '{"segments":' + json.dumps(segments, ensure_ascii=False) + ',"words":' + found + "}"
@@ -71,7 +71,7 @@ def enrich(request: HttpRequest) -> HttpResponse:
 def lookup(request: HttpRequest) -> HttpResponse:
     body = read_json(request, settings.ONEBOX_MAX_ENRICH_BYTES)
     words = _string_list(body, "words", MAX_LOOKUP_WORDS)
-    return _json_text('{"words":' + words_json(request.api_user.id, words) + "}")
+    return _json_text('{"words":' + words_json_mapped(request.api_user.id, words) + "}")
 
 
 @api_view("POST")

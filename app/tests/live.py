@@ -44,7 +44,7 @@ class LiveApp:
 
 
 @pytest.fixture(scope="session")
-def live_app(postgres, django_db_setup, tmp_path_factory):
+def live_app(postgres, django_db_setup, dictionary_dir, tmp_path_factory):
     from django.db import connection
 
     port = _free_port()
@@ -60,6 +60,7 @@ def live_app(postgres, django_db_setup, tmp_path_factory):
         "DJANGO_HSTS_SECONDS": "0",
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
+        "ONEBOX_DICTIONARY_DIR": str(dictionary_dir),
     }
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with log.open("wb") as log_file:

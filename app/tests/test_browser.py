@@ -163,5 +163,6 @@ def test_a_learner_reads_marks_finds_and_exports(live_app, live_users, browser):
     # Tokens page: create one, shown once.
     driver.get(live_app.url + "/tokens/")
     driver.find_element(By.CSS_SELECTOR, 'form input[value="create"] + button').click()
-    assert driver.find_element(By.ID, "new-token").get_attribute("value").startswith("ob_")
+    (new_token,) = _wait(driver, lambda d: d.find_elements(By.ID, "new-token"))
+    assert new_token.get_attribute("value").startswith("ob_")
     _screenshots(driver, "tokens")

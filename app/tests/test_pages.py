@@ -59,7 +59,7 @@ def test_import_form_rejects_binary(client, alice):
     upload = SimpleUploadedFile("x.bin", b"\x00\x01\x02")
     page = client.post("/vocab/import/", {"file": upload, "status": "known"}, secure=True)
     assert "binary" in page.content.decode()
-    assert not VocabWord.objects.exists()
+    assert not VocabWord.objects.filter(user=alice).exists()
 
 
 def test_admin_is_on(admin_client):

@@ -1,0 +1,164 @@
+"""The dictionary as a memory-mapped file, shared by every worker of a pod.
+
+PostgreSQL stays the dictionary's home (`load_dictionary` fills it); this is a read-only
+copy of the Headword table that a process builds from it when it first needs it (gunicorn's
+master, before forking, in onebox/wsgi.py) and maps. Workers share the file's pages through
+the page cache instead of each holding Python objects (81 MB as a dict, un-shared by
+reference counting); a page of words is answered with no database round trip for the
+entries. The file is named after the DictionaryRelease row it was built from, so a reload
+of the dictionary (a new row) is noticed by the query that reads the user's statuses
+(reader.lookup) and a new file is built.
+
+Format (little endian): header, then a hash table of u32 record offsets (0: empty; linear
+probing on crc32 of the UTF-8 form), then records (u16 form length, u32 value offset, u32
+value length, form bytes), then the values: each distinct entries JSON once.
+"""
+
+import logging
+import mmap
+import os
+import struct
+import tempfile
+import threading
+import zlib
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from .models import DictionaryRelease, Headword
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"OBDICT01"
+_HEADER = struct.Struct("<8sII")  # magic, slots, forms
+_SLOT = struct.Struct("<I")
+_RECORD = struct.Struct("<HII")
+
+
+class DictionaryMap:
+    def __init__(self, path: Path, key: str) -> None:
+        self.key = key
+        with path.open("rb") as f:
+            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        magic, slots, self.forms = _HEADER.unpack_from(self._mm, 0)
+        if magic != MAGIC:
+            raise ValueError(f"{path} is not a dictionary map")
+        self._mask = slots - 1
+
+    def get(self, word: str) -> bytes | None:
+        """The entries JSON (UTF-8) for a form, or None if it is not in the dictionary."""
+        mm, key = self._mm, word.encode()
+        slot = zlib.crc32(key) & self._mask
+        while True:
+            (offset,) = _SLOT.unpack_from(mm, _HEADER.size + 4 * slot)
+            if not offset:
+                return None
+            length, value, size = _RECORD.unpack_from(mm, offset)
+            start = offset + _RECORD.size
+            if length == len(key) and mm[start : start + length] == key:
+                return mm[value : value + size]
+            slot = (slot + 1) & self._mask
+
+
+def _directory() -> Path:
+    # Private to this user: a file planted by someone else must not become the dictionary.
+    base = Path(settings.ONEBOX_DICTIONARY_DIR or tempfile.gettempdir())
+    directory = base / f"onebox-dictionary-{os.getuid()}"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    info = directory.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{directory} must belong to this user with mode 0700")
+    return directory
+
+
+def _build(path: Path) -> None:
+    """Write the Headword table to `path` (through a temporary file and a rename, so that a
+    concurrent reader never sees half a file)."""
+    values: dict[str, int] = {}
+    blobs: list[bytes] = []
+    forms: list[tuple[bytes, int, int]] = []
+    size = 0
+    # A server-side cursor: the rows stream in batches, not all at once.
+    rows = Headword.objects.values_list("form", "entries_json").iterator(chunk_size=20_000)
+    for form, entries_json in rows:
+        if entries_json not in values:
+            blob = entries_json.encode()
+            values[entries_json] = size
+            blobs.append(blob)
+            size += len(blob)
+        forms.append((form.encode(), values[entries_json], len(entries_json.encode())))
+    del values
+    slots = 1 << max(4, (2 * len(forms) - 1).bit_length())
+    table = bytearray(4 * slots)
+    records = bytearray()
+    records_at = _HEADER.size + len(table)
+    for key, _, value_size in forms:
+        slot = zlib.crc32(key) & (slots - 1)
+        while _SLOT.unpack_from(table, 4 * slot)[0]:
+            slot = (slot + 1) & (slots - 1)
+        _SLOT.pack_into(table, 4 * slot, records_at + len(records))
+        records += _RECORD.pack(len(key), 0, value_size) + key
+    values_at = records_at + len(records)
+    # Value offsets are known only now: patch them in (records are in `forms` order).
+    position = 0
+    for key, value, _ in forms:
+        struct.pack_into("<I", records, position + 2, values_at + value)
+        position += _RECORD.size + len(key)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".building-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(_HEADER.pack(MAGIC, slots, len(forms)))
+            f.write(table)
+            f.write(records)
+            for blob in blobs:
+                f.write(blob)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+_lock = threading.Lock()
+_current: DictionaryMap | None = None
+
+
+def current() -> DictionaryMap | None:
+    return _current
+
+
+def release_key() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(RELEASE_KEY_SQL)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+# The key of the loaded dictionary: its release row's id and checksum (a forced reload
+# makes a new row). reader.lookup reads it in the same query as the user's statuses.
+RELEASE_KEY_SQL = (
+    f"SELECT id || '-' || left(checksum, 16) FROM {DictionaryRelease._meta.db_table} LIMIT 1"
+)
+
+
+def load(key: str | None = None) -> DictionaryMap | None:
+    """The map for release `key` (read from the database if not given), built if this
+    machine has no file for it yet; None if no dictionary is loaded or the file cannot be
+    made (callers then use the SQL lookup)."""
+    global _current
+    with _lock:
+        if _current is not None and key is not None and _current.key == key:
+            return _current
+        try:
+            key = key or release_key()
+            if key is None:
+                return None
+            path = _directory() / f"{MAGIC.decode()}-{key}.map"
+            if not path.exists():
+                _build(path)
+                log.info("dictionary map %s built", path)
+            _current = DictionaryMap(path, key)
+        except OSError as exc:
+            log.warning("no dictionary map (%s); looking words up in PostgreSQL", exc)
+            return None
+        return _current
