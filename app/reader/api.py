@@ -20,6 +20,7 @@ from .http import (
     ApiError,
     api_view,
     content_length,
+    forget_token,
     read_json,
     refuse_chunked,
     too_large,
@@ -46,7 +47,7 @@ def _string_list(body: object, key: str, limit: int | None = None) -> list[str]:
     return items
 
 
-@api_view("POST")
+@api_view("POST", recheck_token=True)
 def enrich(request: HttpRequest) -> HttpResponse:
     """Segment each text; describe each unique Chinese word once. Two queries in all: the
     token and the lookup."""
@@ -55,7 +56,9 @@ def enrich(request: HttpRequest) -> HttpResponse:
     segments = [segmenter.segment(text) for text in texts]
     segmented = time.perf_counter()
     unique = {token for tokens in segments for token in tokens}
-    found = words_json_mapped(request.api_user.id, (t for t in unique if has_han(t)))
+    found = words_json_mapped(
+        request.api_user.id, (t for t in unique if has_han(t)), request.token_recheck
+    )
     looked_up = time.perf_counter()
     response = _json_text(
         '{"segments":' + json.dumps(segments, ensure_ascii=False) + ',"words":' + found + "}"
@@ -67,11 +70,12 @@ def enrich(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@api_view("POST")
+@api_view("POST", recheck_token=True)
 def lookup(request: HttpRequest) -> HttpResponse:
     body = read_json(request, settings.ONEBOX_MAX_ENRICH_BYTES)
     words = _string_list(body, "words", MAX_LOOKUP_WORDS)
-    return _json_text('{"words":' + words_json_mapped(request.api_user.id, words) + "}")
+    found = words_json_mapped(request.api_user.id, words, request.token_recheck)
+    return _json_text('{"words":' + found + "}")
 
 
 @api_view("POST")
@@ -278,6 +282,7 @@ def token_revoke(request: HttpRequest, token_id: int | None = None) -> HttpRespo
         if request.api_token is None:
             raise ApiError(400, "This request was made with a session, not a token.")
         request.api_token.delete()
+        forget_token(request.api_token.key_hash)
     elif not ApiToken.objects.filter(user=request.api_user, id=token_id).delete()[0]:
         raise ApiError(404, f"You have no token with id {token_id}.")
     return HttpResponse(status=204)
