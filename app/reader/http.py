@@ -186,6 +186,7 @@ def api_view(*methods: str, auth: bool = True, recheck_token: bool = False) -> C
                 response = error_response(405, f"Use {' or '.join(methods)}.")
                 response["Allow"] = ", ".join(methods)
                 return response
+            request.token_recheck = None
             if auth and "HTTP_AUTHORIZATION" not in request.META and _session_user(request):
                 # The site's own pages call the API with the browser session; cookies come
                 # with every request, so such a call must pass Django's CSRF check.
@@ -198,7 +199,6 @@ def api_view(*methods: str, auth: bool = True, recheck_token: bool = False) -> C
                 raw = _raw_token(request)
                 key_hash = hash_token(raw) if raw else None
                 token = None
-                request.token_recheck = None
                 if key_hash and recheck_token and (token := _cached_token(key_hash)):
                     request.token_recheck = key_hash  # the view's query confirms it
                 elif key_hash:
