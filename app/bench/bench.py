@@ -295,6 +295,8 @@ def main() -> None:
             "DATABASE_URL": pg.url(),
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+            # The dictionary map goes with the throwaway database.
+            "ONEBOX_DICTIONARY_DIR": str(pg.dir),
         }
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "-v0"], cwd=APP_DIR, env=env, check=True)

@@ -146,7 +146,7 @@ ONEBOX_MAX_IMPORT_BYTES = env_int("ONEBOX_MAX_IMPORT_BYTES", 32 * 1024 * 1024)
 ONEBOX_HSK_STANDARD = env_str("ONEBOX_HSK_STANDARD", "2025")
 
 # Where the memory-mapped copy of the dictionary is built (reader/dictmap.py; default: the
-# temp dir, an emptyDir in the cluster): about 40 MB, rebuilt from PostgreSQL per release.
+# temp dir, an emptyDir in the cluster): 30 MB, rebuilt from PostgreSQL per release.
 ONEBOX_DICTIONARY_DIR = env_str("ONEBOX_DICTIONARY_DIR") or None
 # Password guessing (reader/throttle.py): failed checks allowed per account and per client
 # address within the window; then 429 with Retry-After until the window ends.
