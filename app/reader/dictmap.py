@@ -9,11 +9,13 @@ entries. The file is named after the DictionaryRelease row it was built from, so
 of the dictionary (a new row) is noticed by the query that reads the user's statuses
 (reader.lookup) and a new file is built.
 
-Format (little endian): header, then a hash table of u32 record offsets (0: empty; linear
-probing on crc32 of the UTF-8 form), then records (u16 form length, u32 value offset, u32
-value length, form bytes), then the values: each distinct entries JSON once.
+Format (little endian): header (magic, slots, forms, table offset), then the values (each
+distinct entries JSON once), then a hash table of u32 record offsets (0: empty; linear
+probing on crc32 of the UTF-8 form), then the records (u16 form length, u32 value offset,
+u32 value length, form bytes).
 """
 
+import hashlib
 import logging
 import mmap
 import os
@@ -30,8 +32,8 @@ from .models import DictionaryRelease, Headword
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"OBDICT01"
-_HEADER = struct.Struct("<8sII")  # magic, slots, forms
+MAGIC = b"OBDICT02"
+_HEADER = struct.Struct("<8sIII")  # magic, slots, forms, offset of the table
 _SLOT = struct.Struct("<I")
 _RECORD = struct.Struct("<HII")
 
@@ -41,7 +43,7 @@ class DictionaryMap:
         self.key = key
         with path.open("rb") as f:
             self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        magic, slots, self.forms = _HEADER.unpack_from(self._mm, 0)
+        magic, slots, self.forms, self._table = _HEADER.unpack_from(self._mm, 0)
         if magic != MAGIC:
             raise ValueError(f"{path} is not a dictionary map")
         self._mask = slots - 1
@@ -51,7 +53,7 @@ class DictionaryMap:
         mm, key = self._mm, word.encode()
         slot = zlib.crc32(key) & self._mask
         while True:
-            (offset,) = _SLOT.unpack_from(mm, _HEADER.size + 4 * slot)
+            (offset,) = _SLOT.unpack_from(mm, self._table + 4 * slot)
             if not offset:
                 return None
             length, value, size = _RECORD.unpack_from(mm, offset)
@@ -74,45 +76,42 @@ def _directory() -> Path:
 
 def _build(path: Path) -> None:
     """Write the Headword table to `path` (through a temporary file and a rename, so that a
-    concurrent reader never sees half a file)."""
-    values: dict[str, int] = {}
-    blobs: list[bytes] = []
+    concurrent reader never sees half a file). The values are written as the rows stream in
+    and only the forms are kept until the end, so the build holds a few tens of MB, not the
+    whole table."""
+    seen: dict[bytes, tuple[int, int]] = {}  # digest of a value -> its offset and size
     forms: list[tuple[bytes, int, int]] = []
-    size = 0
-    # A server-side cursor: the rows stream in batches, not all at once.
-    rows = Headword.objects.values_list("form", "entries_json").iterator(chunk_size=20_000)
-    for form, entries_json in rows:
-        if entries_json not in values:
-            blob = entries_json.encode()
-            values[entries_json] = size
-            blobs.append(blob)
-            size += len(blob)
-        forms.append((form.encode(), values[entries_json], len(entries_json.encode())))
-    del values
-    slots = 1 << max(4, (2 * len(forms) - 1).bit_length())
-    table = bytearray(4 * slots)
-    records = bytearray()
-    records_at = _HEADER.size + len(table)
-    for key, _, value_size in forms:
-        slot = zlib.crc32(key) & (slots - 1)
-        while _SLOT.unpack_from(table, 4 * slot)[0]:
-            slot = (slot + 1) & (slots - 1)
-        _SLOT.pack_into(table, 4 * slot, records_at + len(records))
-        records += _RECORD.pack(len(key), 0, value_size) + key
-    values_at = records_at + len(records)
-    # Value offsets are known only now: patch them in (records are in `forms` order).
-    position = 0
-    for key, value, _ in forms:
-        struct.pack_into("<I", records, position + 2, values_at + value)
-        position += _RECORD.size + len(key)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".building-")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(_HEADER.pack(MAGIC, slots, len(forms)))
+            f.write(bytes(_HEADER.size))  # filled in at the end
+            position = _HEADER.size
+            # A server-side cursor: the rows stream in batches, not all at once.
+            rows = Headword.objects.values_list("form", "entries_json").iterator(chunk_size=20_000)
+            for form, entries_json in rows:
+                blob = entries_json.encode()
+                digest = hashlib.blake2b(blob, digest_size=16).digest()
+                if digest not in seen:
+                    f.write(blob)
+                    seen[digest] = (position, len(blob))
+                    position += len(blob)
+                forms.append((form.encode(), *seen[digest]))
+            del seen
+            slots = 1 << max(4, (2 * len(forms) - 1).bit_length())
+            table_at = position
+            table = bytearray(4 * slots)
+            records = bytearray()
+            records_at = table_at + len(table)
+            for key, value_at, value_size in forms:
+                slot = zlib.crc32(key) & (slots - 1)
+                while _SLOT.unpack_from(table, 4 * slot)[0]:
+                    slot = (slot + 1) & (slots - 1)
+                _SLOT.pack_into(table, 4 * slot, records_at + len(records))
+                records += _RECORD.pack(len(key), value_at, value_size) + key
             f.write(table)
             f.write(records)
-            for blob in blobs:
-                f.write(blob)
+            f.seek(0)
+            f.write(_HEADER.pack(MAGIC, slots, len(forms), table_at))
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)
