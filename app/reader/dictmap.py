@@ -15,7 +15,6 @@ probing on crc32 of the UTF-8 form), then the records (u16 form length, u32 valu
 u32 value length, form bytes).
 """
 
-import hashlib
 import logging
 import mmap
 import os
@@ -26,7 +25,7 @@ import zlib
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from .models import DictionaryRelease, Headword
 
@@ -74,39 +73,51 @@ def _directory() -> Path:
     return directory
 
 
+# The forms and their entries as UTF-8 bytes (bytea: psycopg hands them over as bytes, with
+# no decoding and encoding in Python). Repeated values (a traditional form often has the
+# entries of its simplified form) are written once, found with a dict of the values during
+# the build: 30 MB instead of 46 (md5 in PostgreSQL took it 2 s longer).
+_ROWS = f"""
+SELECT convert_to(form, 'UTF8'), convert_to(entries_json, 'UTF8')
+FROM {Headword._meta.db_table}
+"""
+
+
 def _build(path: Path) -> None:
     """Write the Headword table to `path` (through a temporary file and a rename, so that a
     concurrent reader never sees half a file). The values are written as the rows stream in
-    and only the forms are kept until the end, so the build holds a few tens of MB, not the
-    whole table."""
-    seen: dict[bytes, tuple[int, int]] = {}  # digest of a value -> its offset and size
+    (a server-side cursor); the forms and the distinct values are kept until the end, then
+    freed."""
     forms: list[tuple[bytes, int, int]] = []
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".building-")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb") as f, transaction.atomic():
+            connection.ensure_connection()
             f.write(bytes(_HEADER.size))  # filled in at the end
             position = _HEADER.size
-            # A server-side cursor: the rows stream in batches, not all at once.
-            rows = Headword.objects.values_list("form", "entries_json").iterator(chunk_size=20_000)
-            for form, entries_json in rows:
-                blob = entries_json.encode()
-                digest = hashlib.blake2b(blob, digest_size=16).digest()
-                if digest not in seen:
-                    f.write(blob)
-                    seen[digest] = (position, len(blob))
-                    position += len(blob)
-                forms.append((form.encode(), *seen[digest]))
-            del seen
+            written: dict[bytes, int] = {}
+            with connection.connection.cursor(name="onebox_dictmap") as cursor:
+                cursor.execute(_ROWS)
+                while rows := cursor.fetchmany(20_000):
+                    for form, blob in rows:
+                        value_at = written.get(blob)
+                        if value_at is None:
+                            f.write(blob)
+                            value_at = written[blob] = position
+                            position += len(blob)
+                        forms.append((form, value_at, len(blob)))
+            del written
             slots = 1 << max(4, (2 * len(forms) - 1).bit_length())
             table_at = position
             table = bytearray(4 * slots)
             records = bytearray()
             records_at = table_at + len(table)
+            mask, unpack, pack, crc32 = slots - 1, _SLOT.unpack_from, _SLOT.pack_into, zlib.crc32
             for key, value_at, value_size in forms:
-                slot = zlib.crc32(key) & (slots - 1)
-                while _SLOT.unpack_from(table, 4 * slot)[0]:
-                    slot = (slot + 1) & (slots - 1)
-                _SLOT.pack_into(table, 4 * slot, records_at + len(records))
+                slot = crc32(key) & mask
+                while unpack(table, 4 * slot)[0]:
+                    slot = (slot + 1) & mask
+                pack(table, 4 * slot, records_at + len(records))
                 records += _RECORD.pack(len(key), value_at, value_size) + key
             f.write(table)
             f.write(records)
