@@ -150,6 +150,8 @@ def test_saving_a_user_without_a_new_password_keeps_tokens(client, alice):
 def test_password_change_page_revokes_tokens(client, alice):
     _, raw = ApiToken.issue(alice)
     client.force_login(alice)
+    page = client.get("/accounts/password_change/", secure=True).content.decode()
+    assert "revokes all your API tokens" in page
     response = client.post(
         "/accounts/password_change/",
         {
