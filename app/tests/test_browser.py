@@ -120,6 +120,7 @@ def test_a_learner_reads_marks_finds_and_exports(live_app, live_users, browser):
     assert "HSK 1" in driver.find_element(By.ID, "p-hsk").text
     panel.find_element(By.CSS_SELECTOR, 'button[data-status="known"]').click()
     _wait(driver, lambda d: "s-known" in _word(d, "学习").get_attribute("class"))
+    _screenshots(driver, "read-word")
 
     # The keyboard: Tab-reachable words; with one focused, "2" marks it learning.
     grape = _word(driver, "葡萄")

@@ -123,7 +123,14 @@
   reading.addEventListener("mouseout", () => { tip.hidden = true; });
   reading.addEventListener("focusout", () => { tip.hidden = true; });
   reading.addEventListener("click", (e) => {
-    if (e.target.matches("button.w")) { showTip(e.target); openPanel(e.target.dataset.word); }
+    if (e.target.matches("button.w")) {
+      showTip(e.target);
+      openPanel(e.target.dataset.word);
+      // On a phone the panel covers the lower half: keep the word above it.
+      const word = e.target.getBoundingClientRect();
+      const top = panel.getBoundingClientRect().top;
+      if (word.bottom > top) window.scrollBy(0, word.bottom - top + 8);
+    }
   });
   reading.addEventListener("keydown", (e) => {
     const index = "1234".indexOf(e.key);
