@@ -6,6 +6,9 @@ import pytest
 from django.core.management import call_command
 from tmp_postgres import TempPostgres
 
+# gunicorn serving the test database, for tests that need real sockets or a browser.
+pytest_plugins = ["tests.live"]
+
 
 @pytest.fixture(scope="session")
 def postgres():
@@ -13,6 +16,17 @@ def postgres():
     tests fail."""
     with TempPostgres() as server:
         yield server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dictionary_dir(tmp_path_factory):
+    """The dictionary map of this session in its own directory (tests/live.py passes it to
+    gunicorn), never a file left by an earlier session or older code."""
+    from django.conf import settings
+
+    path = tmp_path_factory.mktemp("dictionary")
+    settings.ONEBOX_DICTIONARY_DIR = str(path)
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +50,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_dictionary", verbosity=0)
     _full_load["seconds"] = time.monotonic() - started
+    # The dictionary map, built once now, so that no test pays for it in its query count.
+    from reader import dictmap
+
+    with django_db_blocker.unblock():
+        assert dictmap.load() is not None
 
 
 @pytest.fixture(scope="session")

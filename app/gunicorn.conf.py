@@ -5,7 +5,10 @@ GUNICORN_MAX_REQUESTS (1000) and GUNICORN_MAX_REQUESTS_JITTER (100).
 """
 
 import gc
+import json
 import os
+
+from gunicorn import util
 
 wsgi_app = "onebox.wsgi:application"
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
@@ -36,3 +39,21 @@ def pre_fork(server, worker):
     # Move everything loaded so far out of the garbage collector's reach, so collections in
     # the workers do not write to (and so un-share) the pages inherited from the master.
     gc.freeze()
+
+
+# gunicorn answers some malformed requests itself, before the app sees them: a request line
+# over limit_request_line (414), headers over limit_request_field_size or too many (431), a
+# request line or header it cannot parse (400). Its page is HTML; the API answers JSON
+# always, and a browser shows JSON well enough, so every such answer is JSON. gunicorn's
+# workers call util.write_error through the module, so replacing it here (in the master,
+# before the fork) covers every worker; tests/test_live.py checks that it still does.
+def write_json_error(sock, status_int, reason, mesg):
+    body = json.dumps({"error": f"{reason}: {mesg}"}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+util.write_error = write_json_error

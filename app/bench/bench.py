@@ -7,7 +7,10 @@ Starts its own PostgreSQL (as the tests do) and gunicorn with the real gunicorn.
 - enrich latency (client and server side) and throughput for 300/3,000/30,000-char pages;
 - the naive pattern of the original system, one lookup request per word of a page;
 - cold start to ready (/readyz answers 200);
-- memory: PSS summed over the gunicorn master and its 2 workers.
+- memory: PSS summed over the gunicorn master and its 2 workers;
+- last, a table of the server time beside the in-process floor (segmentation + the fastest
+  lookup, a dict in memory, or the app's memory-mapped dictionary + JSON encoding of the
+  same answer) and their ratio, for 300, 3,000 and 30,000 characters.
 """
 
 import argparse
@@ -100,6 +103,63 @@ def probe_segmenter(backend: str, env: dict) -> dict:
         check=True,
     )
     return json.loads(out.stdout)
+
+
+# --- the in-process floor: what an enrich must do at least, with no HTTP, Django or database --
+
+_FLOOR_PROBE = r"""
+import json, statistics, sys, time
+sys.path.insert(0, {app!r})
+import django
+django.setup()
+from bench.textgen import chinese_page
+from reader import dictmap, segmenter
+from reader.lookup import has_han
+from reader.models import Headword
+segmenter.load()
+mapped = dictmap.load()
+# The fastest lookup there is: a dict in this process's memory (81 MB; not shared by
+# workers, which is why the app uses the map instead).
+in_memory = {{form: entries.encode() for form, entries in
+             Headword.objects.values_list("form", "entries_json").iterator(chunk_size=20000)}}
+
+def answer(page, get):
+    segments = [segmenter.segment(page)]
+    unique = {{t for t in segments[0] if has_han(t)}}
+    parts = []
+    for word in unique:
+        entries = get(word)
+        parts.append(json.dumps(word, ensure_ascii=False) + ':{{"status":"unknown","entries":'
+                     + (entries.decode() if entries is not None else "[]") + "}}")
+    return ('{{"segments":' + json.dumps(segments, ensure_ascii=False) + ',"words":{{'
+            + ",".join(parts) + "}}}}")
+
+result = {{}}
+for n in {sizes!r}:
+    page = chinese_page(n)
+    for name, get in (("dict", in_memory.get), ("map", mapped.get)):
+        runs = 5 if n >= 30000 else 30
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            answer(page, get)
+            times.append(time.perf_counter() - t)
+        result.setdefault(str(n), {{}})[name] = statistics.median(times) * 1000
+print(json.dumps(result))
+"""
+
+
+def probe_floor(backend: str, env: dict) -> dict:
+    code = _FLOOR_PROBE.format(app=str(APP_DIR), sizes=SIZES)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=APP_DIR,
+        env={**env, "ONEBOX_SEGMENTER": backend},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # --- HTTP -----------------------------------------------------------------------------------
@@ -235,6 +295,8 @@ def main() -> None:
             "DATABASE_URL": pg.url(),
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+            # The dictionary map goes with the throwaway database.
+            "ONEBOX_DICTIONARY_DIR": str(pg.dir),
         }
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "-v0"], cwd=APP_DIR, env=env, check=True)
@@ -263,7 +325,11 @@ def main() -> None:
         print(f"identical tokens: {same}; rjieba is {ratio:.1f}x faster on 3,000 chars")
 
         results = {}
+        table = []
         for backend in args.backends:
+            # Probed before and after the server runs; the faster of the two counts, as
+            # other load on the machine only ever slows a probe down.
+            floors = [probe_floor(backend, env)]
             port = int(pg.port) + 1000 + len(results)
             print(f"\n== gunicorn, 2 preloaded workers, ONEBOX_SEGMENTER={backend} ==")
             log = pg.dir / f"gunicorn-{backend}.log"
@@ -286,6 +352,8 @@ def main() -> None:
                         f"floor {ms(r['floor'])} | {r['rps']:6.1f} req/s "
                         f"({args.threads} clients)"
                     )
+                for n, r in rows.items():
+                    table.append((backend, n, r))
                 r3 = rows[3000]
                 print(
                     f"3,000 chars: server time / pure segmentation = "
@@ -315,6 +383,33 @@ def main() -> None:
                 results[backend] = {"cold_s": cold, "pss_mb": total / 1024, "rows": rows}
             finally:
                 stop(proc)
+            floors.append(probe_floor(backend, env))
+            for n, r in rows.items():
+                r["floor_dict"] = min(f[str(n)]["dict"] for f in floors) / 1000
+                r["floor_map"] = min(f[str(n)]["map"] for f in floors) / 1000
+
+        print(
+            "\n== server time against the in-process floor (segmentation + the fastest lookup"
+            " + JSON of the same answer) =="
+        )
+        print(
+            f"{'segmenter':9} {'chars':>6} | {'server p50':>10} | {'floor (dict)':>12} "
+            f"{'ratio':>6} | {'floor (map)':>11} {'ratio':>6} | of the server time: auth, "
+            "segment, lookup"
+        )
+        for backend, n, r in table:
+            print(
+                f"{backend:9} {n:>6,} | {r['app_p50'] * 1000:8.2f} ms | "
+                f"{r['floor_dict'] * 1000:9.2f} ms {r['app_p50'] / r['floor_dict']:5.2f}x | "
+                f"{r['floor_map'] * 1000:8.2f} ms {r['app_p50'] / r['floor_map']:5.2f}x | "
+                f"{r['auth_p50'] * 1000:.2f}, {r['segment_p50'] * 1000:.2f}, "
+                f"{r['lookup_p50'] * 1000:.2f} ms"
+            )
+        for backend, result in results.items():
+            print(
+                f"{backend}: cold start {result['cold_s']:.2f} s (target < 5 s), "
+                f"PSS master + 2 workers {result['pss_mb']:.0f} MB (target < 150 MB)"
+            )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: after any answer, reads the rest of the request body, so that an early answer
+    # (401, 413) reaches a client that writes its whole body before reading (reader/drain.py).
+    "reader.drain.DrainBodyMiddleware",
     # First, so that kubelet probes (plain HTTP, Host = the pod IP) are answered before the
     # host check, the HTTPS redirect or any session work.
     "reader.health.HealthMiddleware",
@@ -87,6 +90,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# ThrottleBackend first: it refuses guesses over the limits before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "reader.throttle.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "vocab-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -136,6 +144,27 @@ ONEBOX_MAX_ENRICH_BYTES = env_int("ONEBOX_MAX_ENRICH_BYTES", 1024 * 1024)
 ONEBOX_MAX_IMPORT_BYTES = env_int("ONEBOX_MAX_IMPORT_BYTES", 32 * 1024 * 1024)
 # HSK word list: "2025" (the exam syllabus in force since July 2026) or "2021".
 ONEBOX_HSK_STANDARD = env_str("ONEBOX_HSK_STANDARD", "2025")
+
+# Where the memory-mapped copy of the dictionary is built (reader/dictmap.py; default: the
+# temp dir, an emptyDir in the cluster): 30 MB, rebuilt from PostgreSQL per release.
+ONEBOX_DICTIONARY_DIR = env_str("ONEBOX_DICTIONARY_DIR") or None
+# Password guessing (reader/throttle.py): failed checks allowed per account and per client
+# address within the window; then 429 with Retry-After until the window ends.
+ONEBOX_LOGIN_FAILURES_PER_ACCOUNT = env_int("ONEBOX_LOGIN_FAILURES_PER_ACCOUNT", 10)
+ONEBOX_LOGIN_FAILURES_PER_ADDRESS = env_int("ONEBOX_LOGIN_FAILURES_PER_ADDRESS", 50)
+ONEBOX_LOGIN_WINDOW_SECONDS = env_int("ONEBOX_LOGIN_WINDOW_SECONDS", 900)
+# How many proxies in front of the app append to X-Forwarded-For (the ingress: 1). 0 trusts
+# no header: every client is REMOTE_ADDR, which behind the ingress is the ingress itself.
+ONEBOX_TRUSTED_PROXIES = env_int("ONEBOX_TRUSTED_PROXIES", 0)
+for _name in (
+    "ONEBOX_LOGIN_FAILURES_PER_ACCOUNT",
+    "ONEBOX_LOGIN_FAILURES_PER_ADDRESS",
+    "ONEBOX_LOGIN_WINDOW_SECONDS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more; unset it for the default.")
+if ONEBOX_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("ONEBOX_TRUSTED_PROXIES must be 0 or more (the ingress: 1).")
 
 # The enrich view enforces its own, JSON-reported limit; Django's in-memory body limit must
 # not trip first with an HTML 400.

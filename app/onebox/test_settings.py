@@ -8,7 +8,8 @@ from .settings import *  # noqa: E402,F403
 
 # The session fixture in conftest.py points this at a throwaway PostgreSQL.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
-DATABASES["default"]["NAME"] = "onebox"  # noqa: F405
+# A gunicorn started by the tests (tests/live.py) is pointed at the test database here.
+DATABASES["default"]["NAME"] = os.environ.get("ONEBOX_TEST_DATABASE", "onebox")  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests run without collectstatic, so no manifest.
 STORAGES["staticfiles"] = {  # noqa: F405
@@ -17,3 +18,4 @@ STORAGES["staticfiles"] = {  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Serve static files through the finders: no collectstatic output in a test run.
 WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -9,3 +9,5 @@ urlpatterns = [
 
 handler404 = "reader.errors.not_found"
 handler500 = "reader.errors.server_error"
+handler400 = "reader.errors.bad_request"
+handler403 = "reader.errors.permission_denied"

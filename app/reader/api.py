@@ -4,7 +4,7 @@ import base64
 import csv
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -13,10 +13,20 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
 
-from . import segmenter, vocab
-from .http import ApiError, api_view, content_length, read_json, too_large
-from .lookup import has_han, words_json
+from . import segmenter, throttle, vocab
+from .http import (
+    ApiError,
+    api_view,
+    content_length,
+    forget_token,
+    read_json,
+    refuse_chunked,
+    too_large,
+    too_many_attempts,
+)
+from .lookup import has_han, words_json_mapped
 from .models import ApiToken, VocabWord
 
 MAX_LOOKUP_WORDS = 5_000
@@ -37,7 +47,7 @@ def _string_list(body: object, key: str, limit: int | None = None) -> list[str]:
     return items
 
 
-@api_view("POST")
+@api_view("POST", recheck_token=True)
 def enrich(request: HttpRequest) -> HttpResponse:
     """Segment each text; describe each unique Chinese word once. Two queries in all: the
     token and the lookup."""
@@ -46,7 +56,9 @@ def enrich(request: HttpRequest) -> HttpResponse:
     segments = [segmenter.segment(text) for text in texts]
     segmented = time.perf_counter()
     unique = {token for tokens in segments for token in tokens}
-    found = words_json(request.api_user.id, (t for t in unique if has_han(t)))
+    found = words_json_mapped(
+        request.api_user.id, (t for t in unique if has_han(t)), request.token_recheck
+    )
     looked_up = time.perf_counter()
     response = _json_text(
         '{"segments":' + json.dumps(segments, ensure_ascii=False) + ',"words":' + found + "}"
@@ -58,11 +70,12 @@ def enrich(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@api_view("POST")
+@api_view("POST", recheck_token=True)
 def lookup(request: HttpRequest) -> HttpResponse:
     body = read_json(request, settings.ONEBOX_MAX_ENRICH_BYTES)
     words = _string_list(body, "words", MAX_LOOKUP_WORDS)
-    return _json_text('{"words":' + words_json(request.api_user.id, words) + "}")
+    found = words_json_mapped(request.api_user.id, words, request.token_recheck)
+    return _json_text('{"words":' + found + "}")
 
 
 @api_view("POST")
@@ -97,6 +110,7 @@ def import_words(request: HttpRequest) -> HttpResponse:
     """Multipart upload, field "file" (CSV, TSV or one word per line), optional field
     "status" for rows without one (default: known)."""
     limit = settings.ONEBOX_MAX_IMPORT_BYTES
+    refuse_chunked(request)
     length = content_length(request)
     if length > limit:
         raise too_large(length, limit, "The upload")
@@ -127,8 +141,14 @@ def _parse_since(raw: str) -> datetime:
     if value is None:
         raise ApiError(400, "since must be an ISO 8601 timestamp, e.g. 2026-11-21T08:00:00Z.")
     if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.UTC)
-    return value
+        value = timezone.make_aware(value, UTC)
+    # PostgreSQL takes offsets up to 15:59; real ones stop at 14:00.
+    if abs(value.utcoffset()) > timedelta(hours=15, minutes=59):
+        raise ApiError(400, "since has a UTC offset beyond ±15:59; use Z or a real offset.")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(400, "since is out of range.") from None
 
 
 def _encode_cursor(row: VocabWord) -> str:
@@ -217,7 +237,10 @@ def token_issue(request: HttpRequest) -> HttpResponse:
     if "\x00" not in username:
         user = authenticate(request, username=username, password=password)
     if user is None:
+        if wait := getattr(request, "login_retry_after", None):
+            raise too_many_attempts(wait)
         raise ApiError(401, "Invalid username or password.")
+    throttle.record_success(username)
     token, raw = ApiToken.issue(user)
     return JsonResponse(
         {"token": raw, "hint": token.hint, "created_at": token.created_at.isoformat()},
@@ -225,8 +248,41 @@ def token_issue(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt
+def tokens(request: HttpRequest) -> HttpResponse:
+    """GET: the user's tokens (bearer token); POST: issue a token (password)."""
+    if request.method == "GET":
+        return token_list(request)
+    return token_issue(request)
+
+
+@api_view("GET")
+def token_list(request: HttpRequest) -> HttpResponse:
+    """The user's tokens, newest first: id, hint, created_at and whether it is this one."""
+    rows = ApiToken.objects.filter(user=request.api_user).order_by("-created_at", "-id")
+    return JsonResponse(
+        {
+            "tokens": [
+                {
+                    "id": t.id,
+                    "hint": t.hint,
+                    "created_at": t.created_at.isoformat(),
+                    "current": request.api_token is not None and t.id == request.api_token.id,
+                }
+                for t in rows
+            ]
+        }
+    )
+
+
 @api_view("DELETE")
-def token_revoke(request: HttpRequest) -> HttpResponse:
-    """Revoke the token that authenticated this request."""
-    request.api_token.delete()
+def token_revoke(request: HttpRequest, token_id: int | None = None) -> HttpResponse:
+    """Revoke the token that authenticated this request, or one of the user's by id."""
+    if token_id is None:
+        if request.api_token is None:
+            raise ApiError(400, "This request was made with a session, not a token.")
+        request.api_token.delete()
+        forget_token(request.api_token.key_hash)
+    elif not ApiToken.objects.filter(user=request.api_user, id=token_id).delete()[0]:
+        raise ApiError(404, f"You have no token with id {token_id}.")
     return HttpResponse(status=204)

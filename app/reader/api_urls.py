@@ -9,6 +9,7 @@ urlpatterns = [
     path("vocab/mark", api.mark, name="api-vocab-mark"),
     path("vocab/import", api.import_words, name="api-vocab-import"),
     path("vocab/export.csv", api.vocab_export, name="api-vocab-export"),
-    path("tokens", api.token_issue, name="api-token-issue"),
+    path("tokens", api.tokens, name="api-tokens"),
     path("tokens/current", api.token_revoke, name="api-token-revoke"),
+    path("tokens/<int:token_id>", api.token_revoke, name="api-token-revoke-id"),
 ]

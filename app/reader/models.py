@@ -107,3 +107,17 @@ class ApiToken(models.Model):
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, key_hash=hash_token(raw), hint=raw[:10])
         return token, raw
+
+
+class LoginThrottle(models.Model):
+    """Failed password checks per account and per client address, in a fixed window.
+
+    In PostgreSQL so that every worker, pod and restart sees the same count (reader.throttle).
+    """
+
+    key = models.CharField(max_length=80, primary_key=True)
+    window_start = models.DateTimeField()
+    failures = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"

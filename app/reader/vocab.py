@@ -1,5 +1,6 @@
 """A user's vocabulary: validating words, upserting statuses, importing word lists."""
 
+import codecs
 import csv
 import itertools
 from collections.abc import Iterator
@@ -28,6 +29,11 @@ def word_error(word: object) -> str | None:
     # isprintable() is False for every separator and control character except " ".
     if not word.isprintable() or " " in word:
         return "word contains spaces or control characters"
+    # A CSV quote or separator left in a word means a line was misread, never a word.
+    if '"' in word:
+        return "word contains quotes"
+    if "," in word:
+        return "word contains a comma"
     if not has_han(word):
         return "word has no Chinese characters"
     return None
@@ -80,28 +86,60 @@ class ImportResult:
         }
 
 
-def _text_lines(upload: File) -> Iterator[str]:
-    """Decode an uploaded file line by line, never reading it whole, refusing anything that
-    is not UTF-8 text. Iterates the underlying file (in memory, or Django's temp file for a
-    large upload) whose line splitting runs in C; Django's File iterator, in Python, took a
-    quarter of a 10 MB import. Lines end at \n (and \r\n); \r alone is not a line end."""
+# A file is refused as binary when control bytes (other than tab, line ends and form feed)
+# make up more than 1% of its first 8 KiB, and are more than 2; a stray NUL in a text file
+# is an error for its line only.
+_CONTROL = bytes(c for c in range(32) if c not in b"\t\n\r\x0b\x0c")
+_SNIFF_LINES = 200
+
+
+def _raw_lines(upload: File) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes without the line end) for each line of the upload, never reading
+    it whole. Iterates the underlying file (in memory, or Django's temp file for a large
+    upload) whose line splitting runs in C; Django's File iterator, in Python, took a
+    quarter of a 10 MB import. Lines end at \n (and \r\n); \r alone is not a line end.
+
+    The whole file is refused only when its start shows it is not UTF-8 text at all."""
     head = upload.read(8192)
     upload.seek(0)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnreadableFile("the file is UTF-16; save it as UTF-8 text")
-    if b"\x00" in head:
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if controls > max(2, len(head) // 100):
         raise UnreadableFile("the file contains NUL bytes: it is binary, not text")
+    try:
+        # Incremental, so that a character cut at the 8 KiB boundary is not an error.
+        codecs.getincrementaldecoder("utf-8")().decode(head.replace(b"\x00", b""))
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            f"it is not UTF-8 text ({exc.reason} near byte {exc.start}); save it as UTF-8"
+        ) from None
     for number, raw in enumerate(upload.file, start=1):
         if number == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")  # BOM written by Excel and Notepad
-        if b"\x00" in raw:
-            raise UnreadableFile(f"line {number} contains NUL bytes: this is a binary file")
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile(
-                f"line {number} is not valid UTF-8 ({exc.reason}); save the file as UTF-8 text"
-            ) from None
+        yield number, raw.rstrip(b"\r\n")
+
+
+def _delimiter(sample: list[str]) -> str | None:
+    """Tab or comma if the file is TSV or CSV, None for a plain word list (one word per
+    line, read as lines: a quote there is part of a bad word, never a CSV quote). Told from
+    a header row or from the first lines, not the first line alone."""
+    if any("\t" in line for line in sample):
+        return "\t"
+    if any("," in line for line in sample):
+        return ","
+    return None
+
+
+def _cells(text: str, delimiter: str | None) -> list[str]:
+    """The cells of one line; csv.Error for a malformed CSV line. Each line is parsed on its
+    own, so an unbalanced quote cannot swallow the lines after it."""
+    if delimiter is None:
+        word = text.strip()
+        if len(word) >= 2 and word[0] == word[-1] == '"':
+            word = word[1:-1].strip()
+        return [word]
+    return next(csv.reader([text], delimiter=delimiter, strict=True), [])
 
 
 # An import is streamed with COPY into a temporary table, then applied with one upsert: the
@@ -122,20 +160,18 @@ WHERE v.status <> EXCLUDED.status
 def import_lines(user, upload: File, default_status: str) -> ImportResult:
     """Import a CSV, TSV or one-word-per-line file: columns word[,status[,...]].
 
-    The delimiter is taken from the first line (tab, else comma); a header row is skipped.
-    Bad rows are reported and skipped; an unreadable file raises UnreadableFile and, since
-    everything runs in one transaction, leaves the vocabulary as it was.
+    The format is told from the first lines (a tab or a comma in any of them); a header row
+    is skipped. A bad line (a bad word or status, a NUL byte, invalid UTF-8, malformed CSV)
+    is reported with its number and skipped; the others are imported. A file that is not
+    UTF-8 text at all raises UnreadableFile and, as everything runs in one transaction,
+    leaves the vocabulary as it was.
     """
-    lines = _text_lines(upload)
-    blank: list[str] = []
-    for first in lines:
-        if first.strip():
-            break
-        blank.append(first)
-    else:
+    lines = _raw_lines(upload)
+    sample = list(itertools.islice(lines, _SNIFF_LINES))
+    readable = [raw.decode("utf-8", "replace") for _, raw in sample if raw.strip()]
+    if not readable:
         raise UnreadableFile("the file is empty")
-    delimiter = "\t" if "\t" in first else "," if "," in first else "\t"
-    rows = csv.reader(itertools.chain(blank, [first], lines), delimiter=delimiter)
+    delimiter = _delimiter(readable)
 
     result = ImportResult()
     seen_row = False
@@ -146,30 +182,41 @@ def import_lines(user, upload: File, default_status: str) -> ImportResult:
         # text, a thousand at a time: valid words hold no tab, newline or carriage return
         # (see word_error), so only backslashes need escaping.
         with cursor.cursor.copy("COPY vocab_import (line, word, status) FROM STDIN") as copy:
-            try:
-                for row in rows:
-                    cells = [cell.strip() for cell in row]
-                    if not any(cells):
-                        continue
-                    if not seen_row and cells[0].lower() in _HEADER_WORDS:
-                        seen_row = True
-                        continue
+            for number, raw in itertools.chain(sample, lines):
+                if b"\x00" in raw:
+                    result.reject(number, "line contains a NUL byte")
+                    continue
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    result.reject(number, f"line is not valid UTF-8 ({exc.reason})")
+                    continue
+                if not text.strip():
+                    continue
+                try:
+                    cells = [cell.strip() for cell in _cells(text, delimiter)]
+                except csv.Error as exc:
+                    result.reject(number, f"malformed CSV line ({exc})")
+                    continue
+                if not any(cells):
+                    continue
+                if not seen_row and cells[0].lower() in _HEADER_WORDS:
                     seen_row = True
-                    word = cells[0]
-                    status = cells[1].lower() if len(cells) > 1 and cells[1] else default_status
-                    problem = word_error(word) or status_error(status)
-                    if problem:
-                        result.reject(rows.line_num, problem)
-                        continue
-                    escaped = word.replace("\\", "\\\\")
-                    pending.append(f"{rows.line_num}\t{escaped}\t{status}\n")
-                    result.imported += 1
-                    if len(pending) >= 1000:
-                        copy.write("".join(pending))
-                        pending.clear()
-                copy.write("".join(pending))
-            except csv.Error as exc:
-                raise UnreadableFile(f"line {rows.line_num}: {exc}") from None
+                    continue
+                seen_row = True
+                word = cells[0]
+                status = cells[1].lower() if len(cells) > 1 and cells[1] else default_status
+                problem = word_error(word) or status_error(status)
+                if problem:
+                    result.reject(number, problem)
+                    continue
+                escaped = word.replace("\\", "\\\\")
+                pending.append(f"{number}\t{escaped}\t{status}\n")
+                result.imported += 1
+                if len(pending) >= 1000:
+                    copy.write("".join(pending))
+                    pending.clear()
+            copy.write("".join(pending))
         cursor.execute(_APPLY, {"user": user.pk, "now": timezone.now()})
         result.changed = cursor.rowcount
         # Dropped here rather than ON COMMIT, which never comes when the caller holds an

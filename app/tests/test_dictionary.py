@@ -106,3 +106,19 @@ def test_full_load_takes_seconds_and_keeps_every_reading(full_load_seconds, caps
     call_command("load_dictionary")
     assert "Unchanged:" in capsys.readouterr().out
     assert time.monotonic() - started < 5
+
+
+def test_the_dictionary_map_follows_a_reload(cedict_slice, alice):
+    # The map is a copy of the Headword table per release: after a load, the next lookup
+    # notices the new release in its status query and builds (or opens) the new map.
+    from reader.lookup import words_json, words_json_mapped
+
+    path, _ = cedict_slice
+    import json
+
+    before = json.loads(words_json_mapped(alice.id, ["葡萄"]))
+    assert before["葡萄"]["entries"]
+    call_command("load_dictionary", cedict=path)
+    after = json.loads(words_json_mapped(alice.id, ["葡萄", "学习", "學習"]))
+    assert after["葡萄"]["entries"] == []  # not in the slice
+    assert after == json.loads(words_json(alice.id, ["葡萄", "学习", "學習"]))

@@ -124,3 +124,25 @@ def test_enrich_rejects_get(api):
 def test_enrich_reports_server_timing(api):
     response = api.post(ENRICH, {"texts": ["我喜欢学习中文"]})
     assert "segment;dur=" in response["Server-Timing"]
+
+
+def test_a_known_token_costs_one_query_and_is_still_checked(api, alice, django_assert_num_queries):
+    from reader.models import ApiToken
+
+    api.post(ENRICH, {"texts": ["我学习中文"]})  # the token is checked, then remembered
+    # One query: the statuses, the dictionary release and the token's validity together.
+    with django_assert_num_queries(1):
+        assert api.post(ENRICH, {"texts": ["我学习中文"]}).status_code == 200
+    with django_assert_num_queries(1):
+        assert api.post("/api/v1/lookup", {"words": ["中文"]}).status_code == 200
+    # Revoked behind this worker's back (another worker, a password change): refused at once.
+    ApiToken.objects.filter(user=alice).delete()
+    assert api.post(ENRICH, {"texts": ["我学习中文"]}).status_code == 401
+    assert api.post(ENRICH, {"texts": ["我学习中文"]}).status_code == 401
+
+
+def test_a_known_token_of_a_deactivated_user_is_refused(api, alice):
+    assert api.post(ENRICH, {"texts": ["中文"]}).status_code == 200
+    alice.is_active = False
+    alice.save()
+    assert api.post(ENRICH, {"texts": ["中文"]}).status_code == 401

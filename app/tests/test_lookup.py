@@ -45,3 +45,21 @@ def test_lookup_too_many_words_is_400(api):
     response = api.post(LOOKUP, {"words": ["行"] * 5001})
     assert response.status_code == 400
     assert "5000" in response.json()["error"]
+
+
+def test_the_dictionary_map_answers_as_postgresql_does(api, alice):
+    # The memory-mapped copy (reader.dictmap) against the SQL lookup on a page of words.
+    import json
+
+    from bench.textgen import chinese_page
+    from reader import segmenter
+    from reader.lookup import words_json, words_json_mapped
+    from reader.models import VocabWord
+    from reader.vocab import upsert
+
+    words = set(segmenter.segment(chinese_page(3000))) | {"學習", "龘龘", "hello", "a\\b"}
+    upsert(alice, {"学习": "learning", "中文": "known"})
+    mapped = json.loads(words_json_mapped(alice.id, words))
+    assert mapped == json.loads(words_json(alice.id, words))
+    assert mapped["学习"]["status"] == "learning" and mapped["學習"]["entries"]
+    assert VocabWord.objects.filter(user=alice).count() == 2

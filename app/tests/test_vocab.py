@@ -211,13 +211,12 @@ def test_import_binary_file_is_400_and_writes_nothing(api, alice):
     assert statuses(alice) == {}
 
 
-def test_import_non_utf8_after_many_good_rows_writes_nothing(api, alice):
-    # Far enough in that good rows have already been sent to the database.
-    content = "".join(f"字{i}\n" for i in range(50_000)).encode() + "中文\n".encode("gb18030")
+def test_import_a_file_that_starts_as_another_encoding_is_400_and_writes_nothing(api, alice):
+    content = "".join(f"字{i}\n" for i in range(50)).encode("gb18030")
     response = api.upload(IMPORT, "gbk.txt", content)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert "line 50001" in error and "UTF-8" in error and "Nothing was imported" in error
+    assert "UTF-8" in error and "Nothing was imported" in error
     assert statuses(alice) == {}
 
 
@@ -305,3 +304,58 @@ def test_import_memory_stays_flat_for_a_large_file(alice, tmp_path):
         upload.close()
     assert result.imported == 80_000
     assert peak < size / 2, f"peak {peak:,} bytes for a {size:,}-byte file"
+
+
+# --- imports: the format is told from the file; a bad line is that line's error --------------
+
+
+def test_word_list_line_starting_with_a_quote_is_one_bad_line(api, alice):
+    words = [f"字{i}" for i in range(300)]
+    lines = [*words[:100], '"中文', *words[100:]]
+    response = api.upload(IMPORT, "w.txt", "\n".join(lines).encode())
+    body = response.json()
+    assert response.status_code == 200
+    assert body["imported"] == 300
+    assert body["errors"] == [{"line": 101, "error": "word contains quotes"}]
+    assert set(statuses(alice)) == set(words)
+
+
+def test_word_list_quoted_word_is_read_as_the_word(api, alice):
+    response = api.upload(IMPORT, "w.txt", '学习\n"中文"\n你好\n'.encode())
+    assert response.json()["imported"] == 3
+    assert set(statuses(alice)) == {"学习", "中文", "你好"}
+
+
+def test_nul_byte_is_an_error_for_its_line_only(api, alice):
+    response = api.upload(IMPORT, "w.txt", "学习\n中\x00文\n你好\n".encode())
+    assert response.status_code == 200
+    body = response.json()
+    assert body["imported"] == 2
+    assert body["errors"] == [{"line": 2, "error": "line contains a NUL byte"}]
+    assert set(statuses(alice)) == {"学习", "你好"}
+
+
+def test_csv_with_an_unbalanced_quote_loses_only_that_line(api, alice):
+    content = 'word,status\n学习,known\n"中文,learning\n你好,learning\n朋友\n'
+    response = api.upload(IMPORT, "w.csv", content.encode())
+    body = response.json()
+    assert body["imported"] == 3
+    assert [e["line"] for e in body["errors"]] == [3]
+    assert statuses(alice) == {"学习": "known", "你好": "learning", "朋友": "known"}
+
+
+def test_format_is_told_from_more_than_the_first_line(api, alice):
+    # A word list whose first rows have no status column is still CSV.
+    content = "学习\n中文\n你好,learning\n"
+    api.upload(IMPORT, "w.csv", content.encode())
+    assert statuses(alice) == {"学习": "known", "中文": "known", "你好": "learning"}
+
+
+def test_invalid_utf8_late_in_the_file_is_an_error_for_that_line(api, alice):
+    content = "".join(f"字{i}\n" for i in range(5_000)).encode() + "中文\n".encode("gb18030")
+    content += "你好\n".encode()
+    response = api.upload(IMPORT, "w.txt", content)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["imported"] == 5_001
+    assert body["errors"][0]["line"] == 5_001 and "UTF-8" in body["errors"][0]["error"]
