@@ -77,8 +77,15 @@ RECIPE_VERSION = 2  # bump to force a rebuild when the steps below change meanin
 
 # What the controller needs from apt to run the tests: the venv module (Debian splits it out
 # of python3), debootstrap for the images, PostgreSQL and chromium + chromium-driver (browser
-# tests) for the app's tests.
-HOST_PACKAGES = ["python3-venv", "debootstrap", "postgresql", "chromium", "chromium-driver"]
+# tests) for the app's tests, with a CJK font so that its screenshots show Chinese, not boxes.
+HOST_PACKAGES = [
+    "python3-venv",
+    "debootstrap",
+    "postgresql",
+    "chromium",
+    "chromium-driver",
+    "fonts-wqy-microhei",
+]
 
 DOCKER_SOCKET = Path("/var/run/docker.sock")
 STATE_DIR = Path(os.environ.get("ONEBOX_HARNESS_DIR", "/var/tmp/onebox-harness"))
