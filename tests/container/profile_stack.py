@@ -22,6 +22,7 @@ profile's directory unless a build directory is given:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import secrets
@@ -50,15 +51,18 @@ HOST = "onebox.test"
 # The kubelet probes with the pod IP as Host header.
 PROBE_HOST = "10.1.2.3"
 
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 10**3, "M": 10**6, "G": 10**9}
+
+def _quantity_parser():
+    """The one Kubernetes quantity parser (plugins/filter/memory_budget.py), as the roles use."""
+    spec = importlib.util.spec_from_file_location(
+        "onebox_memory_budget", REPO / "plugins" / "filter" / "memory_budget.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.k8s_quantity_bytes
 
 
-def quantity_bytes(value: str | int) -> int:
-    """A Kubernetes memory quantity (256Mi, 1Gi, 400M, 1048576) in bytes."""
-    match = re.fullmatch(r"(\d+)([KMG]i?|k)?", str(value))
-    if not match:
-        raise ValueError(f"not a memory quantity: {value!r} (use e.g. 256Mi)")
-    return int(match.group(1)) * _UNITS.get(match.group(2) or "", 1)
+quantity_bytes = _quantity_parser()
 
 
 def sh(*args: str, timeout: float = 900, check: bool = True) -> str:
