@@ -5,6 +5,8 @@ the variable to fix. The role gets its inputs as in a real run: from the shared 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import REPO, run_playbook
 
@@ -78,3 +80,47 @@ def test_preflight_rejects_bad_input(overrides, named):
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
     assert named in output, output[-3000:]
+
+
+# --- the memory budget counts Redis (and the workers) only for an app that uses them ----------
+
+GUESTBOOK = REPO / "examples/guestbook/profile.yml"
+
+
+def budget(ram_mib: int, *profile: str):
+    result = run_playbook(
+        REPO / "tests/playbooks/memory_budget.yml",
+        "-i",
+        "localhost,",
+        *profile,
+        extra_vars={"memory_budget_ram_mib": ram_mib},
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def planned_mib(output: str) -> int:
+    return int(re.search(r"total planned\s+(\d+)", output).group(1))
+
+
+def test_the_budget_table_shows_redis_and_the_worker_for_an_app_that_uses_them():
+    returncode, guestbook = budget(8192, "-e", f"@{GUESTBOOK}")
+    assert returncode == 0, guestbook[-3000:]
+    assert re.search(r"redis \(limit\)\s+128\s+onebox_memory\.workloads\.redis\b", guestbook)
+    assert re.search(r"app worker \(limit\)\s+128\s+onebox_app\.processes\.worker\.", guestbook)
+    returncode, reader = budget(8192)
+    assert returncode == 0, reader[-3000:]
+    assert "onebox_memory.workloads.redis" not in reader
+    assert "worker" not in reader
+    # The reader's plan does not pay for a Redis it does not run.
+    assert planned_mib(guestbook) - planned_mib(reader) == 128 + 128 + 192 - 384
+
+
+def test_the_budget_refuses_a_host_where_redis_and_the_worker_do_not_fit():
+    _, fitting = budget(8192, "-e", f"@{GUESTBOOK}")
+    total = planned_mib(fitting)
+    returncode, output = budget(total, "-e", f"@{GUESTBOOK}")
+    assert returncode == 0, output[-3000:]
+    returncode, output = budget(total - 1, "-e", f"@{GUESTBOOK}")
+    assert returncode != 0, output[-3000:]
+    assert "onebox_memory.workloads.redis" in output
+    assert "onebox_app.processes.worker.memory" in output
