@@ -124,3 +124,41 @@ def test_the_budget_refuses_a_host_where_redis_and_the_worker_do_not_fit():
     assert returncode != 0, output[-3000:]
     assert "onebox_memory.workloads.redis" in output
     assert "onebox_app.processes.worker.memory" in output
+
+
+# --- playbooks/preflight.yml checks Redis' inputs only for an app that uses Redis -------------
+
+SANDBOX_SETTINGS = [
+    arg
+    for path in sorted((REPO / "inventories/sandbox/group_vars").glob("*/*.yml"))
+    if path.name != "secrets.yml"
+    for arg in ("-e", f"@{path}")
+]
+SECRETS = {
+    "base_admin_ssh_public_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest me@laptop"],
+    "vault_django_secret_key": "k",
+    "vault_postgres_password": "p",
+    "vault_ingress_basic_auth_password": "b",
+    **GOOD,
+}
+
+
+def site_preflight(*profile: str, **overrides):
+    return run_playbook(
+        REPO / "playbooks/preflight.yml",
+        "-i",
+        str(REPO / "tests/inventory/local.yml"),
+        *SANDBOX_SETTINGS,
+        *profile,
+        extra_vars={**SECRETS, **overrides},
+    )
+
+
+def test_the_preflight_playbook_checks_redis_for_an_app_that_uses_it():
+    result = site_preflight("-e", f"@{GUESTBOOK}", **onebox_redis(image="redis:latest"))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "onebox_redis.image" in output, output[-3000:]
+    # The reader has no Redis: its inputs are not checked, and its secret is not required.
+    result = site_preflight(**onebox_redis(image="redis:latest"), vault_redis_password="")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
