@@ -42,6 +42,7 @@ REAL_SECRETS = {
     "vault_postgres_password": "real-db-password-123",
     "vault_django_secret_key": "real-django-key-456",
     "vault_ingress_basic_auth_password": "real-basic-auth-789",
+    "vault_redis_password": "real-redis-password-0ab",
 }
 
 
@@ -83,6 +84,13 @@ def budget_lines(env: str, app: str) -> dict[tuple[str, str, str], tuple[str, st
             "onebox_memory.workloads.postgres",
         ),
     }
+    if profile.get("redis"):
+        redis = facts["onebox_redis"]
+        kind = "StatefulSet" if redis["persistence"] else "Deployment"
+        lines[(kind, redis["service"], "redis")] = (
+            workloads["redis"],
+            "onebox_memory.workloads.redis",
+        )
     for process, settings in profile["processes"].items():
         lines[("Deployment", f"{name}-{process}", process)] = (
             settings["memory"],
@@ -865,7 +873,9 @@ def test_render_writes_no_real_secret_and_says_so(rendered, env, controller, app
             secrets += 1
             assert "PLACEHOLDER VALUES" in text, path
             assert "placeholder-for-" in decoded, path
-    assert secrets == (2 if env == "production" else 3)
+    # PostgreSQL's and the app's, basic auth's where it is on, Redis' for an app that uses it.
+    redis = 1 if shared_facts(env, app)["onebox_app"].get("redis") else 0
+    assert secrets == (2 if env == "production" else 3) + redis
 
 
 def test_render_runs_as_documented_on_a_fresh_clone(rendered):
@@ -882,3 +892,88 @@ def test_render_runs_as_documented_on_a_fresh_clone(rendered):
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     kinds = {o["kind"] for o in load_dir(out)}
     assert ("IngressRoute" in kinds) == (FRESH_CLONE[1] == "traefik")
+
+
+# --- Redis: only for an app whose profile uses it ----------------------------------------------
+
+
+def redis_maxmemory_mib(limit: str, persistence: bool) -> int:
+    """roles/redis/vars/main.yml: 16 MiB for the server, 1.5x the data for fragmentation, and
+    with persistence once more the data for the copy-on-write of a rewrite's fork."""
+    mib = int(limit.removesuffix("Mi"))
+    return (mib - 16) * 2 // (5 if persistence else 3)
+
+
+@pytest.mark.parametrize(("env", "controller", "app"), cases())
+def test_redis_runs_only_for_an_app_that_uses_it(rendered, env, controller, app):
+    out = rendered[(env, controller, app)]
+    objects = load_dir(out)
+    facts = shared_facts(env, app)
+    profile, redis = facts["onebox_app"], facts["onebox_redis"]
+    label = redis["client_label"]
+    pods = list(pod_specs(objects))
+    app_secret = find(objects, "Secret", profile["name"])
+    if not profile.get("redis"):
+        assert not (out / "redis").exists()
+        assert not [o for o in objects if o["metadata"]["name"] == redis["service"]]
+        assert not [n for _, n, t in pods if label in t["metadata"]["labels"]]
+        assert "REDIS_URL" not in app_secret["data"]
+        return
+    mine = [o for o in objects if o["__file__"].startswith("redis/")]
+    found = {(o["kind"], o["metadata"]["name"]) for o in mine}
+    kind = "StatefulSet" if redis["persistence"] else "Deployment"
+    assert found == {
+        (kind, redis["service"]),
+        ("Service", redis["service"]),
+        ("Secret", redis["service"]),
+        ("NetworkPolicy", f"{redis['service']}-clients-only"),
+    }
+    # The NetworkPolicy admits the app's pods (every process and the release Job), and no other:
+    # not PostgreSQL, not the backup Jobs.
+    policy = find(objects, "NetworkPolicy", f"{redis['service']}-clients-only")
+    assert policy["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": redis["port"]}]
+    sources = policy["spec"]["ingress"][0]["from"]
+    assert sources == [{"podSelector": {"matchLabels": {label: "true"}}}]
+    admitted = {
+        re.sub(r"-[0-9a-f]{10}$", "", n)
+        for _, n, t in pods
+        if t["metadata"]["labels"].get(label) == "true"
+    }
+    name = profile["name"]
+    assert admitted == {f"{name}-{p}" for p in profile["processes"]} | {f"{name}-release"}
+    backup = find(objects, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]
+    assert label not in backup["metadata"]["labels"]
+    # The server: its memory limit is the budget's (check_budget), maxmemory derived from it.
+    workload = find(objects, kind, redis["service"])
+    pod = workload["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    _, *args = container["args"]
+    settings = {args[i].removeprefix("--"): args[i + 1] for i in range(0, len(args), 2)}
+    limit = facts["onebox_memory"]["workloads"]["redis"]
+    assert container["resources"]["limits"]["memory"] == limit
+    maxmemory = redis_maxmemory_mib(limit, redis["persistence"])
+    assert settings["maxmemory"] == f"{maxmemory}mb"
+    assert settings["maxmemory-policy"] == redis["maxmemory_policy"]
+    assert settings["appendonly"] == ("yes" if redis["persistence"] else "no")
+    assert container["image"] == redis["image"]
+    assert re.fullmatch(r"redis:7\.[0-9]+\.[0-9]+-bookworm", container["image"])
+    # Hardened like every pod here; the password is in no argument, probe or env value.
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert all("value" not in e for e in container["env"])
+    assert not [a for a in args if "requirepass" in a or "placeholder" in a]
+    # The app's REDIS_URL points at the Service and its port.
+    url = base64.b64decode(app_secret["data"]["REDIS_URL"]).decode()
+    assert re.fullmatch(rf"redis://:[^@]+@{redis['service']}:{redis['port']}/0", url), url
+
+
+def test_the_selector_check_sees_app_pods_without_the_redis_label(rendered):
+    objects = load_dir(rendered[("staging", "traefik", "guestbook")])
+    assert not check_selectors(objects)
+    label = shared_facts("staging", "guestbook")["onebox_redis"]["client_label"]
+    broken = copy.deepcopy(objects)
+    for _, _, template in pod_specs(broken):
+        template["metadata"]["labels"].pop(label, None)
+    problems = check_selectors(broken)
+    assert any("NetworkPolicy/redis-clients-only: admits no pod" in p for p in problems)
