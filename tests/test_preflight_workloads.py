@@ -121,6 +121,10 @@ def test_a_fractional_quantity_is_a_quantity():
             "ingress_acme_email",
         ),  # fmt: skip
         ("kube_client", {"kube_client_packages": ["kubernetes"]}, "kube_client_packages"),
+        # Applying needs the cluster's access (the role defaults hold no copy of it).
+        ("app", {"app_kubeconfig": ""}, "app_kubeconfig"),
+        ("postgres", {"postgres_kube_python": ""}, "postgres_kube_python"),
+        ("kube_client", {"kube_client_kubeconfig": ""}, "kube_client_kubeconfig"),
     ],
 )
 def test_preflight_rejects_bad_input(role, overrides, named):
