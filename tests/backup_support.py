@@ -35,9 +35,10 @@ from tmp_postgres import TempPostgres  # noqa: E402  (lives in app/, added to th
 
 
 def regenerated_tables() -> list[str]:
-    """The role's list of tables that a fresh deployment fills by itself."""
-    defaults = yaml.safe_load((REPO / "roles/backup/defaults/main.yml").read_text())
-    return list(defaults["backup_restore_regenerated_tables"])
+    """The tables a fresh deployment of the reader fills by itself: its profile's list, which
+    the wiring hands to the backup role (backup_restore_regenerated_tables)."""
+    profile = yaml.safe_load((REPO / "app/profile.yml").read_text())["onebox_app"]
+    return list(profile["backup"]["reference_tables"])
 
 
 @dataclass
