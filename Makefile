@@ -50,7 +50,11 @@ sandbox: setup ## The main job: ansible-playbook site.yml against the local sand
 	$(BIN)/ansible-playbook playbooks/sandbox.yml
 	$(BIN)/ansible-playbook site.yml
 
-test: setup lint unit app-test molecule ## Every test: lint, Python tests, molecule for every role
+# Lint first (a quick, clear failure), then the three suites side by side: each runs mostly
+# one process at a time (pytest, the app's tests, molecule's two roles), so together they keep
+# a 2-core machine busy. Each suite's output is printed whole when it ends.
+test: setup lint ## Every test: lint, Python tests, the apps' tests, molecule for every role
+	$(MAKE) --no-print-directory --output-sync=target -j3 unit app-test molecule
 
 lint: setup ## yamllint, ansible-lint (production profile), syntax checks, ruff
 	$(BIN)/yamllint --strict .
@@ -67,8 +71,9 @@ lint: setup ## yamllint, ansible-lint (production profile), syntax checks, ruff
 unit: setup ## Python tests of the repository (filters, inventories, pins, preflight)
 	$(BIN)/pytest tests --ignore=tests/container
 
-app-test: setup ## The Django app's tests against a throwaway PostgreSQL, and its image
+app-test: setup ## The apps' tests against a throwaway PostgreSQL, and their images from their profiles
 	cd app && ONEBOX_CONTAINER_TESTS=1 $(BIN)/pytest
+	cd examples/guestbook && $(BIN)/pytest
 	$(BIN)/pytest tests/container
 
 molecule: setup ## Every molecule scenario of every role (converge, idempotence, verify)
