@@ -349,3 +349,26 @@ def test_the_health_check_passes_basic_auth_when_it_is_on(tmp_path):
     finally:
         server.shutdown()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_roles_that_disagree_on_the_database_are_refused():
+    """An inventory that sets a role's database input directly, past onebox_database, would
+    leave the app's DATABASE_URL pointing at a database PostgreSQL does not have."""
+    result = run_playbook(
+        REPO / "playbooks/preflight.yml",
+        "-i",
+        str(REPO / "tests/inventory/local.yml"),
+        *SANDBOX_SETTINGS,
+        extra_vars={
+            **GOOD_BASE,
+            "vault_django_secret_key": "k",
+            "vault_postgres_password": "p",
+            "vault_ingress_basic_auth_password": "b",
+            "postgres_database": "shop",
+        },
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "app_database_name is onebox but postgres_database is shop" in output
+    assert "backup_postgres_database is onebox but postgres_database is shop" in output
+    assert "onebox_database" in output
