@@ -94,9 +94,11 @@ def helm3(state: dict, argv: list[str]) -> int:
         # Without --version helm takes the newest chart of the repository.
         release["chart"] = version or "99.0.0"
         values = release["values"] if "--reuse-values" in argv else {}
-        for index, arg in enumerate(argv):
-            if arg == "--set":
-                key, _, raw = argv[index + 1].partition("=")
+        sets = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--set"]
+        sets += [arg.split("=", 1)[1] for arg in argv if arg.startswith("--set=")]
+        for pair in sets:
+            if pair:
+                key, _, raw = pair.partition("=")
                 value = {"true": True, "false": False}.get(raw, raw)
                 target = values
                 for part in key.split(".")[:-1]:
