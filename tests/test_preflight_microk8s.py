@@ -51,7 +51,10 @@ def test_microk8s_preflight_accepts_the_defaults():
             {"microk8s_kubelet_eviction_soft_grace_period": "soon"},
             "microk8s_kubelet_eviction_soft_grace_period",
         ),
-        ({"microk8s_open_api_port_to": ["anywhere"]}, "microk8s_open_api_port_to"),
+        ({"microk8s_ingress_upload_max_mib": 0}, "microk8s_ingress_upload_max_mib"),
+        ({"microk8s_ingress_upload_min_mbit": "fast"}, "microk8s_ingress_upload_min_mbit"),
+        # core-addons commit 1824e87 removed the dashboard addon (1.36).
+        ({"microk8s_addons": {"dashboard": True}}, "dashboard"),
         ({"microk8s_admin_user": "root"}, "microk8s_admin_user"),
         ({"microk8s_kubelet_swap_behavior": "UnlimitedSwap"}, "microk8s_kubelet_swap_behavior"),
     ],
@@ -81,9 +84,46 @@ def test_offline_pair_must_exist(tmp_path: Path):
     assert "microk8s_offline_assert" in missing.stdout + missing.stderr
     snap.with_suffix(".assert").write_text("x")
     present = preflight(
-        microk8s_offline_snap=str(snap), microk8s_offline_assert=str(snap.with_suffix(".assert"))
+        microk8s_offline_snap=str(snap),
+        microk8s_offline_assert=str(snap.with_suffix(".assert")),
+        microk8s_offline_host_has_network=True,
     )
     assert present.returncode == 0, present.stdout + present.stderr
+
+
+def test_offline_install_refuses_the_addons_that_download(tmp_path: Path):
+    # core-addons: ingress/cert-manager fetch charts, dns/hostpath-storage pull images.
+    snap = tmp_path / "microk8s_8556.snap"
+    snap.write_text("x")
+    snap.with_suffix(".assert").write_text("x")
+    pair = {
+        "microk8s_offline_snap": str(snap),
+        "microk8s_offline_assert": str(snap.with_suffix(".assert")),
+    }
+    refused = preflight(**pair)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "dns, hostpath-storage, ingress, cert-manager" in output
+    assert "microk8s_offline_host_has_network" in output
+    bare = preflight(**pair, microk8s_addons={"dns": False, "ingress": False, "rbac": True})
+    assert bare.returncode == 0, bare.stdout + bare.stderr
+
+
+def test_dashboard_is_still_known_on_1_35():
+    result = preflight(microk8s_channel="1.35/stable", microk8s_addons={"dashboard": True})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_memory_defaults_are_microk8s_own():
+    # microk8s-resources/default-args/kubelet: no reservation, no soft eviction.
+    defaults = (REPO / "roles/microk8s/defaults/main.yml").read_text()
+    for name in (
+        "microk8s_kubelet_system_reserved_memory",
+        "microk8s_kubelet_kube_reserved_memory",
+        "microk8s_kubelet_eviction_soft_memory",
+    ):
+        assert f'{name}: ""' in defaults
+    assert "microk8s_kubelet_eviction_hard_memory: 100Mi" in defaults
 
 
 def test_limited_swap_needs_cgroup_v2():

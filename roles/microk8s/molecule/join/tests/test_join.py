@@ -10,6 +10,8 @@ import testinfra
 PRIMARY = "onebox-microk8s-join-primary"
 NODE = "onebox-microk8s-join-node"
 LOG = "/var/log/onebox-standin/calls.log"
+ARGS = "/var/snap/microk8s/current/args/kubelet"
+CONFIG = "/var/snap/microk8s/current/args/onebox-kubelet-config.yaml"
 
 
 def get(name: str):
@@ -82,10 +84,31 @@ def test_second_converge_did_not_join_again(primary, node):
 
 
 def test_existing_primary_kept_ha_and_lost_metrics_server(primary):
-    first, _ = runs(primary)
-    changes = [c for c in first if c[:2] in (["microk8s", "enable"], ["microk8s", "disable"])]
-    assert changes == [["microk8s", "enable", "dns"], ["microk8s", "disable", "metrics-server"]]
-    assert not [c for c in first if c[:2] == ["snap", "install"]]
+    # The role's run in prepare (primary alone) enabled dns and disabled metrics-server;
+    # the converge with the node changed no addon there.
+    entries = [json.loads(line) for line in primary.file(LOG).content_string.splitlines()]
+    changes = [c for c in entries if c[:2] in (["microk8s", "enable"], ["microk8s", "disable"])]
+    assert changes == [
+        ["microk8s", "enable", "metrics-server"],
+        ["microk8s", "enable", "dns"],
+        ["microk8s", "disable", "metrics-server"],
+    ]
+    assert [c for c in entries if c[:2] == ["snap", "install"]] == [
+        ["snap", "install", "microk8s", "--classic", "--channel=1.36/stable"]
+    ]
+
+
+def test_node_added_later_runs_with_the_roles_kubelet_flags(primary, node):
+    # microk8s join.py store_base_kubelet_args: the node got the primary's args/kubelet, whose
+    # --config file the role wrote on the node before the join; kubelite runs on the node.
+    args = node.file(ARGS).content_string
+    assert f"--config={CONFIG}" in args.splitlines()
+    assert node.file(CONFIG).is_file
+    assert sum(line.startswith("--eviction-hard") for line in args.splitlines()) == 1
+    query = 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+    ready = primary.check_output(f"/snap/bin/microk8s kubectl get node {NODE} -o '{query}'")
+    assert ready == "True"
+    assert "running: True" in node.check_output("/snap/bin/microk8s status --format yaml")
 
 
 @pytest.mark.parametrize(("me", "peer"), [(PRIMARY, NODE), (NODE, PRIMARY)])
