@@ -158,11 +158,6 @@ BAD: dict[str, tuple[dict, str]] = {
         {"base_firewall_allowed_udp_ports": [4789]},
         "base_firewall_allowed_udp_ports",
     ),
-    "microk8s-api-world": (
-        {"microk8s_open_api_port_to": ["0.0.0.0/0"]},
-        "microk8s_open_api_port_to",
-    ),
-    "microk8s-api-v6-world": ({"microk8s_open_api_port_to": ["::/0"]}, "microk8s_open_api_port_to"),
     # --- admin keys, checked by ssh-keygen on the controller ---------------------------------
     "key-truncated": ({"base_admin_ssh_public_keys": [TRUNCATED]}, "base_admin_ssh_public_keys"),
     "key-dss": ({"base_admin_ssh_public_keys": [DSA]}, "base_admin_ssh_public_keys"),
