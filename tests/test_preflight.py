@@ -69,6 +69,8 @@ def test_preflight_playbook_passes_with_secrets_and_good_input():
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    # One node: flannel, and the output says the policies are not enforced (issue 13, item 4).
+    assert "NOT enforced: microk8s_ha_cluster is false" in result.stdout
 
 
 def test_an_inventory_without_a_primary_is_refused(tmp_path):
