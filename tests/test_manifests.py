@@ -366,17 +366,61 @@ def check_selectors(objects: list[dict]) -> list[str]:
             if not any(matches(selector, t["metadata"]["labels"]) for _, _, t in pods):
                 problems.append(f"Service/{obj['metadata']['name']}: selector matches no pod")
         if obj["kind"] == "NetworkPolicy":
-            selector = obj["spec"]["podSelector"]["matchLabels"]
-            if not any(matches(selector, t["metadata"]["labels"]) for _, _, t in pods):
+            selector = obj["spec"]["podSelector"].get("matchLabels", {})
+            # cert-manager starts the ACME solver pods itself, while a certificate is issued.
+            solver = selector == {"acme.cert-manager.io/http01-solver": "true"}
+            if not solver and not any(
+                matches(selector, t["metadata"]["labels"]) for _, _, t in pods
+            ):
                 problems.append(f"NetworkPolicy/{obj['metadata']['name']}: protects no pod")
             for rule in obj["spec"].get("ingress", []):
                 for source in rule.get("from", []):
+                    if "podSelector" not in source:
+                        continue  # another namespace's pods (the ingress controller's)
                     labels = source["podSelector"]["matchLabels"]
                     admitted = [n for k, n, t in pods if matches(labels, t["metadata"]["labels"])]
                     if not admitted:
                         problems.append(
                             f"NetworkPolicy/{obj['metadata']['name']}: admits no pod ({labels})"
                         )
+    return problems
+
+
+def check_ingress_policies(objects: list[dict], ingress_namespace: str = "ingress") -> list[str]:
+    """Where a CNI enforces NetworkPolicy, the namespace denies by default and each pod that
+    takes traffic is let in by a policy: the app's web pods and the ACME solver from the
+    ingress controller's namespace, on their ports; PostgreSQL (and Redis) from their clients."""
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    problems = []
+    deny = [p for p in policies if p["spec"]["podSelector"] == {} and not p["spec"].get("ingress")]
+    if not deny:
+        problems.append("no default-deny NetworkPolicy for the namespace")
+
+    def admitted_from_ingress(labels: dict, port) -> bool:
+        for policy in policies:
+            selector = policy["spec"]["podSelector"].get("matchLabels", {})
+            if not selector or not matches(selector, labels):
+                continue
+            for rule in policy["spec"].get("ingress", []):
+                from_ingress = any(
+                    s.get("namespaceSelector", {}).get("matchLabels")
+                    == {"kubernetes.io/metadata.name": ingress_namespace}
+                    for s in rule.get("from", [])
+                )
+                if from_ingress and any(p["port"] == port for p in rule.get("ports", [])):
+                    return True
+        return False
+
+    for kind, name, template in pod_specs(objects):
+        if kind != "Deployment" or not name.endswith("-web"):
+            continue
+        port = containers(template)[0]["ports"][0]["containerPort"]
+        if not admitted_from_ingress(template["metadata"]["labels"], port):
+            problems.append(
+                f"{kind}/{name}: no policy lets the ingress controller reach port {port}"
+            )
+    if not admitted_from_ingress({"acme.cert-manager.io/http01-solver": "true"}, 8089):
+        problems.append("no policy lets the ingress controller reach the ACME solver (8089)")
     return problems
 
 
@@ -605,6 +649,7 @@ def test_the_manifests_hold_together(rendered, answers, env, controller, app):
     objects = load_dir(out)
     problems = [
         *check_selectors(objects),
+        *check_ingress_policies(objects),
         *check_ports(objects),
         # The reader's own paths are asked of the reader in-process; the example app's are
         # probed in its container test (tests/container).
@@ -644,6 +689,23 @@ def test_selector_check_catches_mismatches(rendered):
     for _, _, template in pod_specs(broken):
         template["metadata"]["labels"].pop("onebox.io/postgres-client", None)
     assert labels and any("admits no pod" in p for p in check_selectors(broken))
+
+
+def test_policy_check_catches_a_web_pod_the_ingress_cannot_reach(rendered):
+    objects = good(rendered)
+    assert not check_ingress_policies(objects)
+    broken = [
+        o for o in copy.deepcopy(objects) if o["metadata"]["name"] != "reader-web-from-ingress"
+    ]
+    assert any("Deployment/reader-web" in p for p in check_ingress_policies(broken))
+    broken = copy.deepcopy(objects)
+    policy = find(broken, "NetworkPolicy", "reader-web-from-ingress")
+    policy["spec"]["ingress"][0]["ports"][0]["port"] = 80
+    assert any("port 8000" in p for p in check_ingress_policies(broken))
+    broken = [o for o in copy.deepcopy(objects) if o["metadata"]["name"] != "default-deny-ingress"]
+    assert any("default-deny" in p for p in check_ingress_policies(broken))
+    broken = [o for o in copy.deepcopy(objects) if "acme-solver" not in o["metadata"]["name"]]
+    assert any("ACME" in p for p in check_ingress_policies(broken))
 
 
 def test_port_check_catches_mismatches(rendered):

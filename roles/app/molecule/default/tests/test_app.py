@@ -12,7 +12,13 @@ ROOT = "/etc/onebox/manifests/app"
 REPO = Path(__file__).resolve().parents[5]
 PROFILE = yaml.safe_load((REPO / "app/profile.yml").read_text())["onebox_app"]
 SECRETS = {"secret.yaml"}
-PLAIN = {"configmap.yaml", "service.yaml", "release-job.yaml", "deployment-web.yaml"}
+PLAIN = {
+    "configmap.yaml",
+    "service.yaml",
+    "networkpolicy-web.yaml",
+    "release-job.yaml",
+    "deployment-web.yaml",
+}
 
 
 def manifest(host, name: str) -> dict:

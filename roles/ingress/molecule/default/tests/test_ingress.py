@@ -9,6 +9,7 @@ ROOT = "/etc/onebox/manifests/ingress"
 SECRET = "basic-auth-secret.yaml"
 PLAIN = {
     "clusterissuer.yaml",
+    "networkpolicy-acme-solver.yaml",
     "certificate.yaml",
     "middleware-body-limit.yaml",
     "middleware-https-redirect.yaml",

@@ -27,3 +27,13 @@ def test_namespace_is_rendered_with_pod_security(host):
     labels = namespace["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_the_namespace_denies_incoming_traffic_by_default(host):
+    """Where the CNI enforces policies (Calico), only what other policies let in gets in."""
+    file = host.file(f"{ROOT}/networkpolicy-default-deny.yaml")
+    assert file.mode == 0o644
+    policy = yaml.safe_load(file.content_string)
+    assert policy["kind"] == "NetworkPolicy"
+    assert policy["metadata"]["namespace"] == "onebox-test"
+    assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
