@@ -135,7 +135,10 @@ SANDBOX_SETTINGS = [
     for arg in ("-e", f"@{path}")
 ]
 SECRETS = {
-    "base_admin_ssh_public_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest me@laptop"],
+    # A whole key: the preflight reads each with ssh-keygen.
+    "base_admin_ssh_public_keys": [
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF/MbTmB2jY45zmcuyXHLCvh2rvUw39ufB8KtppSEeYV me@laptop"
+    ],
     "vault_django_secret_key": "k",
     "vault_postgres_password": "p",
     "vault_ingress_basic_auth_password": "b",
