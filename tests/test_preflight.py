@@ -151,13 +151,8 @@ def test_every_include_in_a_role_passes_its_tags_on():
     """An include_tasks tagged x_apply must apply the tag to the tasks it includes, or
     --tags x_apply runs the include and skips everything in it."""
     missing = []
-    # roles/backup and roles/microk8s belong to other pieces of issue 14 and 13 (their
-    # backup_* sub-tags and microk8s' includes still need apply: tags).
-    mains = [
-        main
-        for main in sorted(REPO.glob("roles/*/tasks/main.yml"))
-        if main.parent.parent.name not in ("backup", "microk8s")
-    ]
+    mains = sorted(REPO.glob("roles/*/tasks/main.yml"))
+    assert len(mains) == 10
     for main in mains:
         for task in yaml.safe_load(main.read_text()) or []:
             include = task.get("ansible.builtin.include_tasks")
