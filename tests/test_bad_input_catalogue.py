@@ -9,7 +9,6 @@ primary and must pass; every other case must fail, and its messages must name th
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -19,6 +18,7 @@ import pytest
 import yaml
 from conftest import BIN, REPO
 from test_preflight_swap_guard import BAD as SWAP_GUARD_BAD
+from test_preflight_workloads import profile
 
 # A valid key (ssh-keygen -t ed25519) and keys ssh-keygen refuses or the preflight refuses.
 ED25519 = (
@@ -54,21 +54,6 @@ GOOD = {
     "swap_guard_ram_mib": 3915,
     "memory_budget_ram_mib": 3915,
 }
-
-
-def profile(*changes) -> dict:
-    """The reader's profile with changes: (path, value) pairs, value None deletes the key."""
-    changed = copy.deepcopy(READER)
-    for path, value in changes:
-        *parents, last = path.split(".")
-        node = changed
-        for key in parents:
-            node = node.setdefault(key, {})
-        if value is None:
-            node.pop(last, None)
-        else:
-            node[last] = value
-    return {"onebox_app": changed}
 
 
 def env(**names) -> dict:
