@@ -36,18 +36,28 @@ def test_base_preflight_accepts_good_input():
 # Bad input to base: tests/test_bad_input_catalogue.py (one run for every case).
 
 
-def test_missing_secret_is_named_before_anything_runs():
-    result = run_playbook(
+# The sandbox settings turn basic auth on, so its password is required too.
+GOOD_SECRETS = {
+    "vault_django_secret_key": "k",
+    "vault_postgres_password": "p",
+    "vault_ingress_basic_auth_password": "b",
+}
+
+
+def local_preflight(**extra_vars):
+    """playbooks/preflight.yml on this machine as the only (primary) host, with the sandbox's
+    settings and good base input; extra_vars on top."""
+    return run_playbook(
         REPO / "playbooks/preflight.yml",
         "-i",
         str(REPO / "tests/inventory/local.yml"),
         *SANDBOX_SETTINGS,
-        extra_vars={
-            **GOOD_BASE,
-            "vault_django_secret_key": "set",
-            "vault_ingress_basic_auth_password": "b",
-        },
+        extra_vars={**GOOD_BASE, **extra_vars},
     )
+
+
+def test_missing_secret_is_named_before_anything_runs():
+    result = local_preflight(vault_django_secret_key="set", vault_ingress_basic_auth_password="b")
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "The secret vault_postgres_password is not set" in output
@@ -56,18 +66,7 @@ def test_missing_secret_is_named_before_anything_runs():
 
 
 def test_preflight_playbook_passes_with_secrets_and_good_input():
-    result = run_playbook(
-        REPO / "playbooks/preflight.yml",
-        "-i",
-        str(REPO / "tests/inventory/local.yml"),
-        *SANDBOX_SETTINGS,
-        extra_vars={
-            **GOOD_BASE,
-            "vault_django_secret_key": "k",
-            "vault_postgres_password": "p",
-            "vault_ingress_basic_auth_password": "b",
-        },
-    )
+    result = local_preflight(**GOOD_SECRETS)
     assert result.returncode == 0, result.stdout + result.stderr
     # One node: flannel, and the output says the policies are not enforced (issue 13, item 4).
     assert "NOT enforced: microk8s_ha_cluster is false" in result.stdout
@@ -89,14 +88,6 @@ def test_an_inventory_without_a_primary_is_refused(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "onebox_primary" in output
-
-
-# The sandbox settings turn basic auth on, so its password is required too.
-GOOD_SECRETS = {
-    "vault_django_secret_key": "k",
-    "vault_postgres_password": "p",
-    "vault_ingress_basic_auth_password": "b",
-}
 
 
 def test_preflight_runs_under_any_tag():
@@ -351,19 +342,7 @@ def test_the_health_check_passes_basic_auth_when_it_is_on(tmp_path):
 def test_roles_that_disagree_on_the_database_are_refused():
     """An inventory that sets a role's database input directly, past onebox_database, would
     leave the app's DATABASE_URL pointing at a database PostgreSQL does not have."""
-    result = run_playbook(
-        REPO / "playbooks/preflight.yml",
-        "-i",
-        str(REPO / "tests/inventory/local.yml"),
-        *SANDBOX_SETTINGS,
-        extra_vars={
-            **GOOD_BASE,
-            "vault_django_secret_key": "k",
-            "vault_postgres_password": "p",
-            "vault_ingress_basic_auth_password": "b",
-            "postgres_database": "shop",
-        },
-    )
+    result = local_preflight(**GOOD_SECRETS, postgres_database="shop")
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "app_database_name is onebox but postgres_database is shop" in output
