@@ -17,13 +17,15 @@ export PATH := $(BIN):$(PATH)
 MANUAL_SCENARIOS := vm
 SCENARIOS := $(foreach file,$(sort $(wildcard roles/*/molecule/*/molecule.yml)),$(word 2,$(subst /, ,$(file)))/$(word 4,$(subst /, ,$(file))))
 SCENARIOS := $(filter-out $(addprefix %/,$(MANUAL_SCENARIOS)),$(SCENARIOS))
-MOLECULE_ROLES := $(sort $(foreach scenario,$(SCENARIOS),$(firstword $(subst /, ,$(scenario)))))
-# Roles with several scenarios take longest: start them first.
-MOLECULE_ROLES := $(foreach role,$(MOLECULE_ROLES),$(if $(word 2,$(filter $(role)/%,$(SCENARIOS))),$(role))) \
-                  $(foreach role,$(MOLECULE_ROLES),$(if $(word 2,$(filter $(role)/%,$(SCENARIOS))),,$(role)))
-# Roles are tested side by side, each role's scenarios one after the other (two scenarios of a
-# role may touch the same kernel settings). Two at a time suit a 2-core machine.
-MOLECULE_JOBS ?= 2
+# Scenarios of these roles change the test machine's own kernel (swap, sysctls): they run one
+# after the other in a single job. Every other scenario is a job of its own.
+KERNEL_ROLES := swap_guard
+KERNEL_SCENARIOS := $(filter $(addsuffix /%,$(KERNEL_ROLES)),$(SCENARIOS))
+OTHER_SCENARIOS := $(filter-out $(KERNEL_SCENARIOS),$(SCENARIOS))
+# Each job waits mostly on containers (boot, apt, docker exec); three at a time keep a 2-core
+# machine busy beside the other suites. The microk8s scenarios are the longest: started first.
+MOLECULE_JOBS ?= 3
+MOLECULE_ORDER := $(filter microk8s/%,$(OTHER_SCENARIOS)) kernel $(filter-out microk8s/%,$(OTHER_SCENARIOS))
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventories/*)
 
@@ -78,14 +80,20 @@ app-test: setup ## The apps' tests against a throwaway PostgreSQL, and their ima
 
 molecule: setup ## Every molecule scenario of every role (converge, idempotence, verify)
 	$(MAKE) --no-print-directory --output-sync=target -j$(MOLECULE_JOBS) \
-	  $(addprefix molecule-role-,$(MOLECULE_ROLES))
+	  $(addprefix molecule@,$(subst /,@,$(MOLECULE_ORDER)))
 
-# One role's scenarios, in order; the log of each role is printed whole when it ends.
-molecule-role-%:
-	for scenario in $(patsubst $*/%,%,$(filter $*/%,$(SCENARIOS))); do \
-	  echo "=== molecule test: $*/$$scenario"; \
-	  (cd "roles/$*" && $(BIN)/molecule test -s "$$scenario") || exit 1; \
+# One scenario (molecule@role@scenario), or the kernel scenarios in a row (molecule@kernel);
+# each job's log is printed whole when it ends, with the seconds it took.
+molecule@kernel:
+	for scenario in $(KERNEL_SCENARIOS); do \
+	  $(MAKE) --no-print-directory "molecule@$${scenario/\//@}" || exit 1; \
 	done
+
+molecule@%:
+	role_scenario='$*'; role="$${role_scenario%@*}"; scenario="$${role_scenario#*@}"; \
+	echo "=== molecule test: $$role/$$scenario"; start=$$(date +%s); \
+	(cd "roles/$$role" && $(BIN)/molecule test -s "$$scenario"); \
+	echo "=== molecule test: $$role/$$scenario passed in $$(( $$(date +%s) - start )) s"
 
 clean: ## Remove the sandbox container and local caches (not the images)
 	-docker rm -f onebox-sandbox
