@@ -70,8 +70,8 @@ lint: setup ## yamllint, ansible-lint (production profile), syntax checks, ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: setup ## Python tests of the repository (filters, inventories, pins, preflight)
-	$(BIN)/pytest tests --ignore=tests/container
+unit: setup ## Python tests of the repository (filters, inventories, pins, preflight), two files at a time
+	$(BIN)/pytest -n 2 --dist loadfile tests --ignore=tests/container
 
 app-test: setup ## The apps' tests against a throwaway PostgreSQL, and their images from their profiles
 	cd app && ONEBOX_CONTAINER_TESTS=1 $(BIN)/pytest

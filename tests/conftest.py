@@ -12,6 +12,15 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+# make unit runs the test files on two pytest-xdist workers. The playbooks they run share
+# ansible.cfg's jsonfile fact cache, which one process writes while another reads: each worker
+# keeps its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if WORKER or "ANSIBLE_CACHE_PLUGIN_CONNECTION" not in os.environ:
+    os.environ["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(
+        REPO / ".cache" / f"facts-{WORKER or 'tests'}"
+    )
+
 
 @pytest.fixture(scope="session")
 def repo() -> Path:
