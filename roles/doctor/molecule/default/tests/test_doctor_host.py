@@ -103,19 +103,34 @@ def line(result: dict, check: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def healthy(tmp_path_factory):
-    return doctor(tmp_path_factory.mktemp("healthy"))
+def healthy(host, tmp_path_factory):
+    """One run of the whole playbook on the healthy container, in the JSON format (the text
+    format is converge's), with a marker to find what the run wrote."""
+    host.run_test("touch /run/onebox-doctor-marker && sleep 1")
+    run, result = doctor(
+        tmp_path_factory.mktemp("healthy"),
+        "-e",
+        "doctor_format=json",
+        # The callback's JSON result format prints the task's msg (the report) unwrapped.
+        env_extra={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"},
+    )
+    written = host.check_output(
+        "find /etc /var /usr /srv /opt /root -xdev -newer /run/onebox-doctor-marker "
+        "-not -path '/var/log/journal/*' -not -path '/root/.ansible/*' -not -path '/root/.ansible'"
+        " -print"
+    )
+    return run, result, written
 
 
 def test_every_host_line_is_green(healthy):
-    _, result = healthy
+    _, result, _ = healthy
     for check in HOST_CHECKS:
         assert line(result, check)["status"] == "green", line(result, check)
     assert line(result, "swap in use")["value"] < 64
 
 
 def test_the_fresh_dump_is_green_and_no_off_site_copy_is_amber(healthy):
-    _, result = healthy
+    _, result, _ = healthy
     dump = line(result, "newest dump")
     assert dump["status"] == "green" and dump["value"] < 1, dump
     offsite = line(result, "newest off-site snapshot")
@@ -124,7 +139,7 @@ def test_the_fresh_dump_is_green_and_no_off_site_copy_is_amber(healthy):
 
 
 def test_without_microk8s_the_cluster_lines_are_red_and_the_run_fails(healthy):
-    run, result = healthy
+    run, result, _ = healthy
     red = [entry for entry in result["lines"] if entry["status"] == "red"]
     cluster = [entry for entry in red if entry["section"] in CLUSTER_SECTIONS]
     assert len(cluster) == 8
@@ -139,25 +154,13 @@ def test_without_microk8s_the_cluster_lines_are_red_and_the_run_fails(healthy):
     assert "changed=0" in run.stdout
 
 
-def test_a_run_writes_nothing_on_the_host(host, tmp_path):
-    host.run_test("touch /run/onebox-doctor-marker && sleep 1")
-    doctor(tmp_path)
-    written = host.check_output(
-        "find /etc /var /usr /srv /opt /root -xdev -newer /run/onebox-doctor-marker "
-        "-not -path '/var/log/journal/*' -not -path '/root/.ansible/*' -not -path '/root/.ansible'"
-        " -print"
-    )
+def test_a_run_writes_nothing_on_the_host(healthy):
+    _, _, written = healthy
     assert written == ""
 
 
-def test_json_format_prints_the_report(tmp_path):
-    # With the callback's JSON result format the task's msg is the report, one JSON string.
-    run, result = doctor(
-        tmp_path,
-        "-e",
-        "doctor_format=json",
-        env_extra={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"},
-    )
+def test_json_format_prints_the_report(healthy):
+    run, result, _ = healthy
     shown = run.stdout.split("TASK [doctor : Show the report]", 1)[1]
     shown = shown.split("=> ", 1)[1].split("\n\nTASK", 1)[0]
     printed = json.loads(json.loads(shown)["msg"])
