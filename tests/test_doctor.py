@@ -432,3 +432,73 @@ def test_the_thresholds_the_role_passes_are_every_threshold_the_filter_reads():
     source = (REPO / "plugins/filter/doctor.py").read_text()
     read = set(re.findall(r'\bt\["(\w+)"\]', source))
     assert read == set(THRESHOLDS)
+
+
+# --- the readings script, with stand-ins printing the recorded outputs ---------------------------
+
+STUB = """#!/bin/sh
+echo "$0 $*" >> {log}
+case "$(basename "$0") $*" in
+  "snap list microk8s") cat {rec}/snap_list_microk8s.txt ;;
+  "snap info microk8s") cat {rec}/snap_info_microk8s_channels.txt ;;
+  "microk8s kubectl get nodes --output=json") cat {rec}/kubectl_get_nodes_ready.json ;;
+  "microk8s kubectl get pods --all-namespaces --output=json")
+    cat {rec}/kubectl_get_pods_mem_example.json ;;
+  "microk8s kubectl get certificates.cert-manager.io --namespace onebox --output=json")
+    cat {rec}/kubectl_get_certificates_expired.json ;;
+  "microk8s kubectl top pods --namespace onebox") cat {rec}/kubectl_top_pods.txt ;;
+  "systemctl show"*) printf 'NRestarts=2\\nActiveState=active\\n' ;;
+  "systemctl cat earlyoom.service") exit 1 ;;
+  "onebox-offsite latest") echo '{{"id": "4bba301e", "time": "2017-06-20T03:00:00Z"}}' ;;
+  *) echo "unexpected: $0 $*" >&2; exit 9 ;;
+esac
+"""
+
+
+def test_the_readings_script_runs_the_commands_the_filter_reads(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+    for name in ("snap", "microk8s", "systemctl", "journalctl", "onebox-offsite"):
+        stub = bin_dir / name
+        stub.write_text(STUB.format(log=log, rec=RECORDED))
+        stub.chmod(0o755)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / "onebox-20170620T023000Z.dump").write_bytes(b"x" * 2048)
+    config = {
+        "disks": ["/"],
+        "backup_dir": str(backups),
+        "microk8s": str(bin_dir / "microk8s"),
+        "snap": str(bin_dir / "snap"),
+        "offsite": str(bin_dir / "onebox-offsite"),
+    }
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "roles/doctor/files/doctor_readings.py"), json.dumps(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    data = json.loads(done.stdout)
+    data["time"] = at("2017-06-20T21:00:00Z")
+    result = report(data)
+    assert line(result, "channel and revision")["value"] == 3058
+    assert line(result, "node Ready")["status"] == "green"
+    assert line(result, "kubelite restarts")["value"] == 2
+    assert line(result, "OOMKilled")["status"] == "red"
+    assert line(result, "pending pods")["value"] == 1
+    assert line(result, "memory against limit")["value"] == pytest.approx(77.7, abs=0.05)
+    assert line(result, "days left (Certificate): selfsigned-cert")["status"] == "green"
+    assert line(result, "newest off-site snapshot")["value"] == 18.0
+    assert "earlyoom is not installed" in line(result, "earlyoom kills")["detail"]
+    assert "unexpected" not in done.stderr
+    calls = log.read_text()
+    # Only commands that read: no apply, delete, create, refresh, restart.
+    for verb in (" apply", " delete", " create", " refresh", " restart", " set "):
+        assert verb not in calls, calls

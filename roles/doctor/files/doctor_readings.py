@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ CONFIG = {
     "snap": "/usr/bin/snap",
     "offsite": "/usr/local/sbin/onebox-offsite",
     "tls_host": "",
-    "tls_connect": "127.0.0.1:443",
+    "tls_connect": "",
     "timeout": 30,
 }
 
@@ -110,10 +111,22 @@ def microk8s(config: dict) -> dict:
     }
 
 
+def primary_address() -> str:
+    """The address this host sends from by default (no packet is sent: UDP connect only picks
+    the route). The ingress' host ports answer there; 127.0.0.1 may not reach a hostPort."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routed by the default route, unused
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
 def tls(config: dict) -> dict:
     if not config["tls_host"]:
         return {"skipped": True}
     timeout = config["timeout"]
+    connect = config["tls_connect"] or f"{primary_address()}:443"
     # The certificate the ingress serves for the public name (SNI), asked on this host so a
     # firewall or DNS in between does not hide it.
     hello = run(
@@ -121,14 +134,14 @@ def tls(config: dict) -> dict:
             "openssl",
             "s_client",
             "-connect",
-            config["tls_connect"],
+            connect,
             "-servername",
             config["tls_host"],
         ],
         timeout,
         stdin="",
     )
-    result = {"host": config["tls_host"], "connect": config["tls_connect"]}
+    result = {"host": config["tls_host"], "connect": connect}
     if hello.get("missing") or "-----BEGIN CERTIFICATE-----" not in hello.get("stdout", ""):
         return {**result, **hello, "rc": hello.get("rc", 1) or 1}
     dates = run(["openssl", "x509", "-noout", "-enddate", "-subject"], timeout, hello["stdout"])
