@@ -502,3 +502,45 @@ def test_the_readings_script_runs_the_commands_the_filter_reads(tmp_path):
     # Only commands that read: no apply, delete, create, refresh, restart.
     for verb in (" apply", " delete", " create", " refresh", " restart", " set "):
         assert verb not in calls, calls
+
+
+# --- the preflight: bad thresholds stop the play before anything is read ------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"doctor_swap_used_amber_mib": 300}, "doctor_swap_used_amber_mib"),
+        ({"doctor_cert_days_amber": "20"}, "doctor_cert_days_amber"),
+        ({"doctor_sections": ["host", "dns"]}, "doctor_sections"),
+    ],
+)
+def test_bad_thresholds_are_refused_before_any_reading(tmp_path, extra, named):
+    import sys
+
+    from conftest import run_playbook
+
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        json.dumps(
+            {
+                "all": {
+                    "children": {
+                        "onebox_primary": {
+                            "hosts": {
+                                "here": {
+                                    "ansible_connection": "local",
+                                    "ansible_python_interpreter": sys.executable,
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        )
+    )
+    result = run_playbook(REPO / "playbooks/doctor.yml", "-i", str(inventory), extra_vars=extra)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-2000:]
+    assert named in output
+    assert "Read the host" not in output, "the preflight must stop the play first"
