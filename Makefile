@@ -29,7 +29,7 @@ MOLECULE_ORDER := $(filter microk8s/%,$(OTHER_SCENARIOS)) kernel $(filter-out mi
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventories/*)
 
-.PHONY: help venv setup sandbox test lint unit app-test molecule clean
+.PHONY: help venv setup sandbox doctor test lint unit app-test molecule clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ setup: venv ## Host packages, the virtualenv and a running Docker engine
 sandbox: setup ## The main job: ansible-playbook site.yml against the local sandbox container
 	$(BIN)/ansible-playbook playbooks/sandbox.yml
 	$(BIN)/ansible-playbook site.yml
+
+doctor: venv ## Is the sandbox healthy? playbooks/doctor.yml against it; red lines exit non-zero
+	$(BIN)/ansible-playbook playbooks/doctor.yml
 
 # Lint first (a quick, clear failure), then the three suites side by side: each runs mostly
 # one process at a time (pytest, the app's tests, molecule's two roles), so together they keep
