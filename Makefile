@@ -17,9 +17,10 @@ export PATH := $(BIN):$(PATH)
 MANUAL_SCENARIOS := vm
 SCENARIOS := $(foreach file,$(sort $(wildcard roles/*/molecule/*/molecule.yml)),$(word 2,$(subst /, ,$(file)))/$(word 4,$(subst /, ,$(file))))
 SCENARIOS := $(filter-out $(addprefix %/,$(MANUAL_SCENARIOS)),$(SCENARIOS))
-# Scenarios of these roles change the test machine's own kernel (swap, sysctls): they run one
-# after the other in a single job. Every other scenario is a job of its own.
-KERNEL_ROLES := swap_guard
+# Scenarios of these roles change the test machine's own kernel (swap_guard: swap and sysctls;
+# doctor: swap in use): they run one after the other in a single job. Every other scenario is a
+# job of its own.
+KERNEL_ROLES := swap_guard doctor
 KERNEL_SCENARIOS := $(filter $(addsuffix /%,$(KERNEL_ROLES)),$(SCENARIOS))
 OTHER_SCENARIOS := $(filter-out $(KERNEL_SCENARIOS),$(SCENARIOS))
 # Each job waits mostly on containers (boot, apt, docker exec); three at a time keep a 2-core
