@@ -37,6 +37,10 @@ DSA = (
     "rH8R6wyzFgWJdaeZRMEcxqr6TloD1Ohb0w== old@laptop"
 )
 SWAP_PATH = str(REPO / ".cache/test-bad-input/swapfile")
+OPENSSH_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----\n"
+)
+OFFSITE_PASSWORD = {"vault_offsite_password": "repository-password"}
 READER = yaml.safe_load((REPO / "app/profile.yml").read_text())["onebox_app"]
 CLUSTER = yaml.safe_load((REPO / "playbooks/group_vars/all/cluster.yml").read_text())[
     "onebox_cluster"
@@ -292,6 +296,35 @@ BAD: dict[str, tuple[dict, str]] = {
     "after-restore-empty": ({"backup_after_restore_commands": []}, "backup_after_restore_commands"),
     "backup-schedule-words": ({"backup_schedule": "nightly"}, "backup_schedule"),
     "backup-keep-zero": ({"backup_keep": 0}, "backup_keep"),
+    # --- off-site copies (the inventory's onebox_offsite_repository, the vault) ---------------
+    "offsite-no-password": (
+        {
+            "onebox_offsite_repository": "sftp:onebox@backup.example.net:/srv/restic/onebox",
+            "onebox_offsite_sftp_known_hosts": "backup.example.net ssh-ed25519 AAAAC3Nza",
+            "vault_offsite_sftp_private_key": OPENSSH_KEY,
+        },
+        "vault_offsite_password",
+    ),
+    "offsite-ftp": (
+        {"onebox_offsite_repository": "ftp://backup.example.net/onebox", **OFFSITE_PASSWORD},
+        "onebox_offsite.repository",
+    ),
+    "offsite-s3-no-keys": (
+        {"onebox_offsite_repository": "s3:https://s3.example.com/bucket", **OFFSITE_PASSWORD},
+        "vault_offsite_aws_access_key_id",
+    ),
+    "offsite-inside-backup-dir": (
+        {"onebox_offsite_repository": "/var/backups/onebox/restic", **OFFSITE_PASSWORD},
+        "offsite_repository",
+    ),
+    "offsite-sftp-no-host-key": (
+        {
+            "onebox_offsite_repository": "sftp:onebox@backup.example.net:/srv/restic/onebox",
+            "vault_offsite_sftp_private_key": OPENSSH_KEY,
+            **OFFSITE_PASSWORD,
+        },
+        "offsite_sftp_known_hosts",
+    ),
     # --- base -----------------------------------------------------------------------------------
     "tcp-port-name": (
         {"base_firewall_allowed_tcp_ports": ["http"]},
@@ -339,6 +372,12 @@ ALSO_GOOD = {
         "base_firewall_kube_api_allowed_sources": ["198.51.100.0/24", "2001:db8::/48"]
     },
     "good-backup-dir": {"backup_host_dir": "/srv/onebox-backups"},
+    "good-offsite-b2": {
+        "onebox_offsite_repository": "b2:bucket:onebox",
+        "vault_offsite_b2_account_id": "id",
+        "vault_offsite_b2_account_key": "key",
+        **OFFSITE_PASSWORD,
+    },
     "good-debug-off": env(DJANGO_DEBUG="0"),
     "good-bypass-name": env(CACHE_BYPASS="1"),
     "good-two-keys": {"base_admin_ssh_public_keys": [ED25519, ED25519.replace("me@laptop", "ci")]},

@@ -25,6 +25,9 @@ OWN_DATA = {
     "onebox:postgres_storage_size",
     "onebox:backup_schedule",
     "onebox:backup_keep",
+    # Each environment copies its dumps to its own off-site repository.
+    "onebox:onebox_offsite_repository",
+    "onebox:onebox_offsite_sftp_known_hosts",
     "onebox:base_admin_ssh_public_keys",
     "onebox:base_firewall_kube_api_allowed_sources",
     # An upgrade goes to staging first (playbooks/upgrade.yml).
