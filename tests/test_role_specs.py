@@ -24,7 +24,7 @@ def spec_options(role: str) -> dict:
 
 
 def test_every_role_is_checked():
-    assert len(ROLES) == 11, ROLES
+    assert len(ROLES) == 12, ROLES
 
 
 @pytest.mark.parametrize("role", ROLES)
