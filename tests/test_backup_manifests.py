@@ -266,7 +266,7 @@ def test_pods_reach_postgres_and_meet_pod_security(rendered, env):
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_volume_is_the_backup_directory(rendered, env):
     objects = load(rendered[env] / "backup")
-    problems = check_volume(objects, facts(env)["backup_host_dir"])
+    problems = check_volume(objects, facts(env)["onebox_backups"]["host_dir"])
     assert not problems, "\n".join(problems)
 
 
