@@ -256,7 +256,7 @@ def test_the_app_counts_each_process_and_the_largest_release_command():
         {"name": "app release Job", "memory": "300Mi", "variable": "onebox_app.release[1].memory"},
         # playbooks/run.yml's pod: release_memory unless the profile sets run_memory.
         {
-            "name": "app one-off pod (run.yml)",
+            "name": "app one-off pod",
             "memory": "100Mi",
             "variable": "onebox_app.release_memory",
         },
@@ -277,7 +277,7 @@ def test_the_one_off_pod_is_counted_with_its_own_variable():
     profile = {**copy.deepcopy(READER), "run_memory": "1Gi"}
     rows = app_profile_workloads(profile)
     assert rows[-1] == {
-        "name": "app one-off pod (run.yml)",
+        "name": "app one-off pod",
         "memory": "1Gi",
         "variable": "onebox_app.run_memory",
     }

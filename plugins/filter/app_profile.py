@@ -71,7 +71,7 @@ def app_profile_workloads(profile: object, name: str = "onebox_app") -> list[dic
     run_variable = f"{name}.run_memory" if "run_memory" in profile else f"{name}.release_memory"
     rows.append(
         {
-            "name": "app one-off pod (run.yml)",
+            "name": "app one-off pod",
             "memory": profile.get("run_memory", default),
             "variable": run_variable,
         }
