@@ -38,6 +38,10 @@ CASES = {
         "run.yml",
         {"cmd": "true", "app_kube_apply": True, "onebox_app": with_run_memory("2Gi")},
     ),
+    "run pod too small": (
+        "run.yml",
+        {"cmd": "true", "app_kube_apply": True, "onebox_app": with_run_memory("16Mi")},
+    ),
     "unknown logs_of": ("logs.yml", {"logs_of": "worker"}),
     "bad logs_since": ("logs.yml", {"logs_of": "postgres", "logs_since": "2 hours"}),
     "a worker's logs": ("logs.yml", {"logs_of": "worker", "onebox_app": GUESTBOOK}),
@@ -78,6 +82,12 @@ def test_run_refuses_a_pod_the_memory_budget_has_no_room_for(runs):
     output = refused_before_the_cluster(runs, "run pod over the budget")
     assert "The memory plan does not fit" in output
     assert "onebox_app.run_memory (2048 MiB)" in output
+
+
+def test_run_refuses_a_pod_memory_below_the_floor(runs):
+    output = refused_before_the_cluster(runs, "run pod too small")
+    assert "onebox_app.run_memory, the memory of playbooks/run.yml's one-off pod" in output
+    assert "got '16Mi'" in output
 
 
 def test_run_with_good_input_passes_its_checks_and_goes_to_the_cluster(runs):
