@@ -1021,7 +1021,9 @@ def test_redis_runs_only_for_an_app_that_uses_it(rendered, env, controller, app)
         if t["metadata"]["labels"].get(label) == "true"
     }
     name = profile["name"]
-    assert admitted == {f"{name}-{p}" for p in profile["processes"]} | {f"{name}-release"}
+    # ... and playbooks/run.yml's one-off pod, a process like the others.
+    expected = {f"{name}-{p}" for p in profile["processes"]} | {f"{name}-release", f"{name}-run"}
+    assert admitted == expected
     backup = find(objects, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]
     assert label not in backup["metadata"]["labels"]
     # The server: its memory limit is the budget's (check_budget), maxmemory derived from it.
