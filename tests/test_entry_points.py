@@ -40,6 +40,9 @@ def test_playbooks_call_roles():
     assert ("render.yml", "app", "render") in found
     assert ("preflight.yml", "base", "preflight") in found
     assert ("rollback.yml", "app", "previous_release") in found
+    assert ("run.yml", "app", "run_once") in found
+    assert ("run.yml", "memory_budget", "preflight") in found
+    assert ("render.yml", "app", "run_render") in found
 
 
 def test_every_entry_point_a_playbook_calls_is_declared():

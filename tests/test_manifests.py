@@ -73,6 +73,19 @@ def shared_facts(env: str, app: str = "reader") -> dict:
     return facts
 
 
+def load_app_profile_workloads():
+    """The filter telling the memory budget what the app holds (plugins/filter/app_profile.py)."""
+    spec = importlib.util.spec_from_file_location(
+        "app_profile", REPO / "plugins/filter/app_profile.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app_profile_workloads
+
+
+app_profile_workloads = load_app_profile_workloads()
+
+
 def budget_lines(env: str, app: str) -> dict[tuple[str, str, str], tuple[str, str]]:
     """(kind, name without revision, container) -> (memory limit, the variable that sets it)."""
     facts = shared_facts(env, app)
@@ -102,6 +115,10 @@ def budget_lines(env: str, app: str) -> dict[tuple[str, str, str], tuple[str, st
             step["memory"] if own else profile.get("release_memory", "128Mi"),
             f"onebox_app.release[{index}].memory" if own else "onebox_app.release_memory",
         )
+    # playbooks/run.yml's pod: the line the budget itself counts (none: the check fails).
+    for row in app_profile_workloads(profile):
+        if row["name"] == "app one-off pod":
+            lines[("Pod", f"{name}-run", "run")] = (row["memory"], row["variable"])
     return lines
 
 
@@ -267,7 +284,7 @@ def test_builtin_kinds_validate_strictly_against_the_pinned_kubernetes(
                or o["apiVersion"].split("/")[0] not in CRD_GROUPS]  # fmt: skip
     assert {o["kind"] for o in objects} >= {
         "Namespace", "Secret", "Service", "StatefulSet", "NetworkPolicy",
-        "ConfigMap", "Deployment", "Job",
+        "ConfigMap", "Deployment", "Job", "Pod",
     }  # fmt: skip
     errors = [e for obj in objects for e in schema_errors(obj, version, None)]
     assert not errors, "\n".join(errors)
@@ -335,10 +352,12 @@ def test_strictness_respects_preserve_unknown_fields():
 
 
 def pod_specs(objects: list[dict]):
-    """(kind, name, pod template) of every workload."""
+    """(kind, name, pod template) of every workload; a bare Pod (run.yml's) is its own template."""
     for obj in objects:
         if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
             yield obj["kind"], obj["metadata"]["name"], obj["spec"]["template"]
+        elif obj["kind"] == "Pod":
+            yield obj["kind"], obj["metadata"]["name"], obj
 
 
 def containers(template: dict):
@@ -354,7 +373,7 @@ def check_selectors(objects: list[dict]) -> list[str]:
     problems = []
     pods = list(pod_specs(objects))
     for kind, name, template in pods:
-        if kind == "Job":
+        if kind in ("Job", "Pod"):
             continue
         owner = next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
         selector = owner["spec"]["selector"]["matchLabels"]
@@ -1002,7 +1021,9 @@ def test_redis_runs_only_for_an_app_that_uses_it(rendered, env, controller, app)
         if t["metadata"]["labels"].get(label) == "true"
     }
     name = profile["name"]
-    assert admitted == {f"{name}-{p}" for p in profile["processes"]} | {f"{name}-release"}
+    # ... and playbooks/run.yml's one-off pod, a process like the others.
+    expected = {f"{name}-{p}" for p in profile["processes"]} | {f"{name}-release", f"{name}-run"}
+    assert admitted == expected
     backup = find(objects, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]
     assert label not in backup["metadata"]["labels"]
     # The server: its memory limit is the budget's (check_budget), maxmemory derived from it.
@@ -1039,3 +1060,132 @@ def test_the_selector_check_sees_app_pods_without_the_redis_label(rendered):
         template["metadata"]["labels"].pop(label, None)
     problems = check_selectors(broken)
     assert any("NetworkPolicy/redis-clients-only: admits no pod" in p for p in problems)
+
+
+# --- playbooks/run.yml's one-off pod and playbooks/logs.yml's selectors (issue 16) --------------
+
+# The example command playbooks/render.yml renders the one-off pod with.
+RUN_EXAMPLE = ["/bin/sh", "-c", "python manage.py showmigrations"]
+
+
+def run_pod_problems(objects: list[dict], profile: dict, facts: dict) -> list[str]:
+    """The one-off pod is the web pod with another command: the same image, env, secrets,
+    hardening and writable paths, the database's client label, never restarted, bounded."""
+    name = profile["name"]
+    pod = find(objects, "Pod", f"{name}-run")
+    web = find(objects, "Deployment", f"{name}-web")["spec"]["template"]["spec"]
+    problems = []
+    for key in ("securityContext", "automountServiceAccountToken", "enableServiceLinks", "volumes"):
+        if pod["spec"].get(key) != web.get(key):
+            problems.append(f"spec.{key}: {pod['spec'].get(key)!r} != web's {web.get(key)!r}")
+    run, web_container = pod["spec"]["containers"][0], web["containers"][0]
+    for key in ("image", "imagePullPolicy", "envFrom", "securityContext", "volumeMounts"):
+        if run.get(key) != web_container.get(key):
+            problems.append(
+                f"container {key}: {run.get(key)!r} != web's {web_container.get(key)!r}"
+            )
+    if pod["spec"].get("restartPolicy") != "Never":
+        problems.append(f"restartPolicy {pod['spec'].get('restartPolicy')!r}, not Never")
+    if not pod["spec"].get("activeDeadlineSeconds", 0) > 0:
+        problems.append("no activeDeadlineSeconds: a hung command would hold its memory for ever")
+    labels = pod["metadata"]["labels"]
+    client = facts["onebox_database"]["client_label"]
+    if labels.get(client) != "true":
+        problems.append(f"no {client} label: PostgreSQL's NetworkPolicy would not admit it")
+    redis_client = facts["onebox_redis"]["client_label"]
+    if profile.get("redis") and labels.get(redis_client) != "true":
+        problems.append(f"no {redis_client} label: Redis' NetworkPolicy would not admit it")
+    # A Deployment's ReplicaSet would adopt a pod its selector matches; a Service would send
+    # requests to it.
+    for obj in objects:
+        if obj["kind"] in ("Deployment", "StatefulSet"):
+            selector = obj["spec"]["selector"]["matchLabels"]
+        elif obj["kind"] == "Service":
+            selector = obj["spec"]["selector"]
+        else:
+            continue
+        if matches(selector, labels):
+            problems.append(f"{obj['kind']}/{obj['metadata']['name']} selects the one-off pod")
+    return problems
+
+
+@pytest.mark.parametrize(("env", "controller", "app"), cases())
+def test_the_run_pod_is_the_web_pod_with_another_command(rendered, env, controller, app):
+    facts = shared_facts(env, app)
+    profile = facts["onebox_app"]
+    objects = load_dir(rendered[(env, controller, app)])
+    assert not run_pod_problems(objects, profile, facts)
+    pod = find(objects, "Pod", f"{profile['name']}-run")
+    assert pod["spec"]["containers"][0]["command"] == RUN_EXAMPLE
+    # Rendered owner-only: the command may hold anything.
+    path = rendered[(env, controller, app)] / "app/run-pod.yaml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # Its memory is a line of the memory budget: the budget check above covers it (Pod/<name>-run).
+    assert ("Pod", f"{profile['name']}-run", "run") in budget_lines(env, app)
+
+
+def test_the_run_pod_check_catches_a_pod_unlike_the_web_one(rendered):
+    facts = shared_facts("staging", "guestbook")
+    objects = load_dir(rendered[("staging", "traefik", "guestbook")])
+    profile = facts["onebox_app"]
+    assert not run_pod_problems(objects, profile, facts)
+    for change, says in [
+        (lambda pod: pod["spec"]["containers"][0].pop("envFrom"), "container envFrom"),
+        (lambda pod: pod["spec"].pop("volumes"), "spec.volumes"),
+        (lambda pod: pod["spec"].update(restartPolicy="OnFailure"), "restartPolicy"),
+        (lambda pod: pod["spec"].pop("activeDeadlineSeconds"), "activeDeadlineSeconds"),
+        (lambda pod: pod["metadata"]["labels"].pop("onebox.io/redis-client"), "Redis"),
+        (
+            lambda pod: pod["metadata"]["labels"].update({"app.kubernetes.io/component": "web"}),
+            "Service/guestbook selects the one-off pod",
+        ),
+    ]:
+        broken = copy.deepcopy(objects)
+        change(find(broken, "Pod"))
+        assert any(says in p for p in run_pod_problems(broken, profile, facts)), says
+
+
+def test_the_budget_check_catches_a_run_pod_the_budget_does_not_count(rendered, monkeypatch):
+    objects = good(rendered)
+    assert not check_budget(objects, budget_lines("staging", "reader"))
+    # The budget's filter without the one-off pod's row, as before issue 16.
+    counted = app_profile_workloads
+    monkeypatch.setattr(
+        sys.modules[__name__],
+        "app_profile_workloads",
+        lambda profile: [r for r in counted(profile) if r["name"] != "app one-off pod"],
+    )
+    problems = check_budget(objects, budget_lines("staging", "reader"))
+    assert problems == ["Pod/reader-run run: no line in the memory budget"]
+
+
+def logs_template(profile: dict, expression: str, **variables):
+    """An expression of playbooks/logs.yml's play vars, templated by Ansible itself."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    play = yaml.safe_load((REPO / "playbooks/logs.yml").read_text())[0]
+    known = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in play["vars"].items()}
+    templar = Templar(loader=DataLoader(), variables={**known, "onebox_app": profile, **variables})
+    return templar.template(trust_as_template(expression))
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_logs_finds_one_workload_and_its_container_for_each_name(rendered, app):
+    """Each name logs.yml accepts selects the pods of exactly one workload, which has a
+    container of that name (the one k8s_log reads), from the labels the roles render."""
+    profile = shared_facts("staging", app)["onebox_app"]
+    objects = load_dir(rendered[("staging", "traefik", app)])
+    known = logs_template(profile, "{{ __logs_known }}")
+    expected = ["web", *sorted(p for p in profile["processes"] if p != "web"), "postgres"]
+    assert known == expected + (["redis"] if profile.get("redis") else [])
+    for name in known:
+        selector = logs_template(profile, "{{ __logs_selector }}", logs_of=name)
+        labels = dict(item.split("=", 1) for item in selector)
+        found = [
+            (kind, workload, [c["name"] for c in containers(template)])
+            for kind, workload, template in pod_specs(objects)
+            if matches(labels, template["metadata"]["labels"])
+        ]
+        assert len(found) == 1, (name, selector, found)
+        assert name in found[0][2], (name, found)

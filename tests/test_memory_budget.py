@@ -254,12 +254,39 @@ def test_the_app_counts_each_process_and_the_largest_release_command():
         {"name": "app web", "memory": "256Mi", "variable": "onebox_app.processes.web.memory"},
         {"name": "app worker", "memory": "128Mi", "variable": "onebox_app.processes.worker.memory"},
         {"name": "app release Job", "memory": "300Mi", "variable": "onebox_app.release[1].memory"},
+        # playbooks/run.yml's pod: release_memory unless the profile sets run_memory.
+        {
+            "name": "app one-off pod",
+            "memory": "100Mi",
+            "variable": "onebox_app.release_memory",
+        },
     ]
     # Init containers run one at a time: the Job holds the largest, not the sum.
     total = memory_budget(plan(workloads={}), 8192, {}, rows)["total_mib"]
-    assert total == memory_budget(plan(workloads={}), 8192, {}, [])["total_mib"] + 256 + 128 + 300
+    assert (
+        total
+        == memory_budget(plan(workloads={}), 8192, {}, [])["total_mib"] + 256 + 128 + 300 + 100
+    )
     with pytest.raises(AnsibleFilterError, match="onebox_app.processes must hold at least web"):
         app_profile_workloads({"processes": {"worker": {"memory": "1Mi"}}})
+
+
+def test_the_one_off_pod_is_counted_with_its_own_variable():
+    """playbooks/run.yml's pod runs beside everything else: its memory is a line of the budget,
+    so a plan that has no room for it does not fit."""
+    profile = {**copy.deepcopy(READER), "run_memory": "1Gi"}
+    rows = app_profile_workloads(profile)
+    assert rows[-1] == {
+        "name": "app one-off pod",
+        "memory": "1Gi",
+        "variable": "onebox_app.run_memory",
+    }
+    without = [row for row in rows if row["variable"] != "onebox_app.run_memory"]
+    room = memory_budget(plan(), 8192, {}, without)["total_mib"] + 512
+    assert memory_budget(plan(), room, {}, without)["fits"]
+    verdict = memory_budget(plan(), room, {}, rows)
+    assert not verdict["fits"]
+    assert "onebox_app.run_memory (1024 MiB)" in verdict["message"]
 
 
 def test_the_budget_names_a_bad_quantity_where_it_is_set():
@@ -287,8 +314,8 @@ def with_web_memory(quantity: str) -> dict:
 
 
 # system 256 + kube 640 + eviction 200 + cni 192 + dns 170 + ingress 150 + postgres 512
-# + the reader's web 384 and release Job 128.
-FITTING_TOTAL = 2632
+# + the reader's web 384, release Job 128 and one-off pod 128 (release_memory).
+FITTING_TOTAL = 2760
 
 
 def test_role_fails_an_oversized_plan_with_the_table_and_variable_names():

@@ -3,8 +3,10 @@
 - ``onebox_app | app_profile_workloads`` -> ``[{name, memory, variable}, ...]``: one row per
   process (each its own Deployment) and one for the release Job, which runs beside the old
   pods. The Job's init containers run one at a time and the last command is its container,
-  so the Job holds the largest command's memory, never the sum. ``variable`` names where a
-  person changes the number.
+  so the Job holds the largest command's memory, never the sum. One more row for the one-off
+  pod of ``playbooks/run.yml`` (``run_memory``, else ``release_memory``): it runs beside
+  everything else, one at a time (a fixed name). ``variable`` names where a person changes the
+  number.
 """
 
 from __future__ import annotations
@@ -65,6 +67,15 @@ def app_profile_workloads(profile: object, name: str = "onebox_app") -> list[dic
         ]
         memory, variable = max(sized, key=lambda pair: k8s_quantity_bytes(pair[0], pair[1]))
         rows.append({"name": "app release Job", "memory": memory, "variable": variable})
+    # roles/app/tasks/run_once.yml: one pod at a time (its name is fixed), with this memory.
+    run_variable = f"{name}.run_memory" if "run_memory" in profile else f"{name}.release_memory"
+    rows.append(
+        {
+            "name": "app one-off pod",
+            "memory": profile.get("run_memory", default),
+            "variable": run_variable,
+        }
+    )
     return rows
 
 
