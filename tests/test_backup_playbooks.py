@@ -383,3 +383,20 @@ def test_choose_dump_verifies_an_encrypted_copy_on_its_decrypted_content(tmp_pat
     bad = entry("choose_dump", backup_controller_dir=str(tmp_path))
     assert bad.returncode != 0
     assert f"{NAMES[-1]} does not match" in " ".join((bad.stdout + bad.stderr).split())
+
+
+def test_restore_copies_an_encrypted_dump_to_the_vm_decrypted_and_checked(tmp_path):
+    """restore.yml's copy (tasks/copy_dump.yml): copy decrypts the controller's vault file on
+    the way; the VM's file is the plain dump and matches its .sha256."""
+    controller, vm = tmp_path / "controller", tmp_path / "vm"
+    payload = b"encrypted at rest" * 1000
+    write_dump(controller / "localhost", NAMES[0], payload, vaulted=True)
+    vm.mkdir()
+
+    result = entry("copy_dump", backup_controller_dir=str(controller), backup_host_dir=str(vm))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (vm / NAMES[0]).read_bytes() == payload
+    assert (vm / f"{NAMES[0]}.sha256").exists()
+    assert (vm / NAMES[0]).stat().st_mode & 0o777 == 0o600
+    assert not list(controller.rglob(".vault-*")), "a temporary file was left on the controller"
