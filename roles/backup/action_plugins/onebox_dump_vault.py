@@ -66,7 +66,10 @@ class ActionModule(ActionBase):
             return {
                 **result,
                 "failed": True,
-                "msg": f"{path} does not match its checksum ({digest}, expected {expected}): not encrypting it",
+                "msg": (
+                    f"{path} does not match its checksum ({digest}, expected {expected}): "
+                    "not encrypting it"
+                ),
             }
         result["changed"] = True
         if self._task.check_mode:
@@ -74,7 +77,8 @@ class ActionModule(ActionBase):
         try:
             self._encrypt_in_place(vault, path, content)
         except (OSError, AnsibleError) as e:
-            return {**result, "failed": True, "msg": f"encrypting {path} failed, it is left as it was: {e}"}
+            msg = f"encrypting {path} failed, it is left as it was: {e}"
+            return {**result, "failed": True, "msg": msg}
         result["encrypted"] = True
         return result
 
