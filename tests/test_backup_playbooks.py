@@ -3,6 +3,8 @@ preflight, copying dumps to the controller with their checksums checked (fetch),
 the dump to restore (choose_dump, which rebuild.yml runs before it builds anything).
 
 This machine plays both the VM and the controller (tests/playbooks/backup_controller.yml).
+The controller's copies are vault-encrypted with a throwaway vault password (VAULT_PASSWORD,
+given through ANSIBLE_VAULT_PASSWORD_FILE as an operator would).
 """
 
 from __future__ import annotations
@@ -12,12 +14,35 @@ import os
 from pathlib import Path
 
 import pytest
+from ansible.parsing.vault import VaultLib, VaultSecret
 from conftest import REPO, run_playbook
 
 BUDGET = {"onebox_memory": {"workloads": {"postgres": "512Mi", "backup": "128Mi"}}}
 BUDGET_TOO_SMALL = {"onebox_memory": {"workloads": {"postgres": "512Mi", "backup": "16Mi"}}}
 BAD_TABLES = {"backup_restore_regenerated_tables": ["auth_user; DROP"]}
 NAMES = [f"onebox-2026112{day}T023000Z.dump" for day in (1, 2, 3)]
+VAULT_PASSWORD = b"throwaway test vault password"
+VAULT = VaultLib([("default", VaultSecret(VAULT_PASSWORD))])
+
+
+@pytest.fixture(autouse=True)
+def vault_password(tmp_path_factory, monkeypatch):
+    """The operator's vault password, as ANSIBLE_VAULT_PASSWORD_FILE gives it to ansible."""
+    path = tmp_path_factory.mktemp("vault") / "password"
+    path.write_bytes(VAULT_PASSWORD + b"\n")
+    path.chmod(0o600)
+    monkeypatch.setenv("ANSIBLE_VAULT_PASSWORD_FILE", str(path))
+    return path
+
+
+def plain(path: Path) -> bytes:
+    """A controller copy's content: decrypted if it is vault-encrypted (old copies may not be)."""
+    data = path.read_bytes()
+    return VAULT.decrypt(data) if VaultLib.is_encrypted(data) else data
+
+
+def is_vaulted(path: Path) -> bool:
+    return path.read_bytes().startswith(b"$ANSIBLE_VAULT;")
 
 
 def preflight(**overrides):
@@ -39,9 +64,9 @@ def entry(name: str, *args: str, **extra_vars):
     )
 
 
-def write_dump(directory: Path, name: str, payload: bytes) -> None:
+def write_dump(directory: Path, name: str, payload: bytes, *, vaulted: bool = False) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / name).write_bytes(payload)
+    (directory / name).write_bytes(VAULT.encrypt(payload) if vaulted else payload)
     digest = hashlib.sha256(payload).hexdigest()
     (directory / f"{name}.sha256").write_text(f"{digest}  {name}\n")
 
@@ -92,7 +117,6 @@ def test_fetch_copies_new_dumps_and_checks_every_copy(tmp_path):
     write_dump(host_dir, NAMES[0], b"dump 0" * 1000)
     write_dump(host_dir, NAMES[1], b"dump 1" * 1000)
     (host_dir / NAMES[1]).write_bytes(b"dump 1" * 500)  # truncated after its checksum was written
-    old = os.stat(host_dir / NAMES[0]).st_mtime_ns
 
     result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
 
@@ -101,9 +125,11 @@ def test_fetch_copies_new_dumps_and_checks_every_copy(tmp_path):
     assert "1 new dump(s) copied" in output
     assert "1 damaged copy here replaced by a good one from the VM" in output
     for name in NAMES:
-        assert (host_dir / name).read_bytes() == (vm / name).read_bytes()
+        # Encrypted at rest, the old plain copy too (encrypted in place once verified).
+        assert is_vaulted(host_dir / name), name
+        assert plain(host_dir / name) == (vm / name).read_bytes()
         assert (host_dir / f"{name}.sha256").exists()
-    assert os.stat(host_dir / NAMES[0]).st_mtime_ns == old, "an identical copy was rewritten"
+    assert not list((host_dir / ".incoming").iterdir()), "a plain staged copy was left behind"
     assert (controller / "localhost").stat().st_mode & 0o077 == 0
 
 
@@ -136,14 +162,16 @@ def test_fetch_never_replaces_a_verified_copy(tmp_path):
     vm, controller = tmp_path / "vm", tmp_path / "controller"
     host_dir = controller / "localhost"
     write_dump(vm, NAMES[0], b"good dump" * 1000)
-    write_dump(host_dir, NAMES[0], b"good dump" * 1000)
+    write_dump(host_dir, NAMES[0], b"good dump" * 1000, vaulted=True)
     _damage(vm / NAMES[0])
+    mine = (host_dir / NAMES[0]).read_bytes()
     before = os.stat(host_dir / NAMES[0]).st_mtime_ns
 
     result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
 
     output = " ".join((result.stdout + result.stderr).split())  # messages wrap
-    assert (host_dir / NAMES[0]).read_bytes() == b"good dump" * 1000, "the good copy was replaced"
+    assert (host_dir / NAMES[0]).read_bytes() == mine, "the good copy was replaced"
+    assert plain(host_dir / NAMES[0]) == b"good dump" * 1000
     assert os.stat(host_dir / NAMES[0]).st_mtime_ns == before
     assert result.returncode == 0, output
     assert "0 new dump(s) copied" in output
@@ -164,10 +192,12 @@ def test_fetch_keeps_a_damaged_vm_copy_aside_and_says_so(tmp_path):
     assert f"The VM's copy of {NAMES[1]} does not match its .sha256" in output
     assert "there is no good copy of it" in output
     # The good one is in place; the damaged one is kept, under a name restore never takes.
-    assert (host_dir / NAMES[0]).read_bytes() == b"fine" * 1000
+    assert is_vaulted(host_dir / NAMES[0])
+    assert plain(host_dir / NAMES[0]) == b"fine" * 1000
     assert not (host_dir / NAMES[1]).exists()
     (aside,) = host_dir.glob(f"{NAMES[1]}.damaged-from-vm-*Z")
-    assert aside.read_bytes() == (vm / NAMES[1]).read_bytes()
+    assert is_vaulted(aside), "a damaged copy holds the same secrets"
+    assert plain(aside) == (vm / NAMES[1]).read_bytes()
     assert str(aside) in output
     assert not list((host_dir / ".incoming").iterdir()), "staged files were left behind"
 
@@ -184,9 +214,11 @@ def test_fetch_replaces_a_damaged_copy_and_keeps_the_old_one_aside(tmp_path):
 
     output = " ".join((result.stdout + result.stderr).split())  # messages wrap
     assert result.returncode == 0, output
-    assert (host_dir / NAMES[1]).read_bytes() == b"dump 1" * 1000
+    assert is_vaulted(host_dir / NAMES[1])
+    assert plain(host_dir / NAMES[1]) == b"dump 1" * 1000
     (aside,) = host_dir.glob(f"{NAMES[1]}.damaged-*Z")
-    assert aside.read_bytes() == damaged
+    assert is_vaulted(aside)
+    assert plain(aside) == damaged
     assert "1 damaged copy here replaced" in output
 
 
@@ -300,3 +332,71 @@ def test_choose_dump_checks_a_dump_given_by_path(tmp_path):
     )
     assert bad.returncode != 0
     assert "checksum file is missing" in bad.stdout + bad.stderr
+
+
+# --- the vault: copies encrypted at rest --------------------------------------------------------
+
+
+def test_fetch_without_a_vault_password_stops_before_copying_anything(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE")
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    write_dump(vm, NAMES[0], b"dump 0" * 1000)
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert "ANSIBLE_VAULT_PASSWORD_FILE" in output
+    assert "--vault-password-file" in output
+    assert "vault_password_file" in output
+    assert not controller.exists(), "something was written before the vault check"
+
+
+def test_fetch_with_a_wrong_vault_password_fails_and_keeps_the_copy(tmp_path, monkeypatch):
+    vm, controller = tmp_path / "vm", tmp_path / "controller"
+    host_dir = controller / "localhost"
+    write_dump(vm, NAMES[0], b"dump 0" * 1000)
+    write_dump(host_dir, NAMES[0], b"dump 0" * 1000, vaulted=True)
+    mine = (host_dir / NAMES[0]).read_bytes()
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the password\n")
+    monkeypatch.setenv("ANSIBLE_VAULT_PASSWORD_FILE", str(wrong))
+
+    result = entry("fetch", backup_host_dir=str(vm), backup_controller_dir=str(controller))
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert "cannot be decrypted with the vault password" in output
+    assert (host_dir / NAMES[0]).read_bytes() == mine
+
+
+def test_choose_dump_verifies_an_encrypted_copy_on_its_decrypted_content(tmp_path):
+    host_dir = tmp_path / "localhost"
+    for name in NAMES:
+        write_dump(host_dir, name, name.encode() * 100, vaulted=True)
+    good = entry("choose_dump", backup_controller_dir=str(tmp_path))
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert f"restoring {host_dir}/{NAMES[-1]}" in good.stdout
+
+    # Damaged inside the encryption: the vault file decrypts, the content does not match.
+    (host_dir / NAMES[-1]).write_bytes(VAULT.encrypt(NAMES[-1].encode() * 99))
+    bad = entry("choose_dump", backup_controller_dir=str(tmp_path))
+    assert bad.returncode != 0
+    assert f"{NAMES[-1]} does not match" in " ".join((bad.stdout + bad.stderr).split())
+
+
+def test_restore_copies_an_encrypted_dump_to_the_vm_decrypted_and_checked(tmp_path):
+    """restore.yml's copy (tasks/copy_dump.yml): copy decrypts the controller's vault file on
+    the way; the VM's file is the plain dump and matches its .sha256."""
+    controller, vm = tmp_path / "controller", tmp_path / "vm"
+    payload = b"encrypted at rest" * 1000
+    write_dump(controller / "localhost", NAMES[0], payload, vaulted=True)
+    vm.mkdir()
+
+    result = entry("copy_dump", backup_controller_dir=str(controller), backup_host_dir=str(vm))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (vm / NAMES[0]).read_bytes() == payload
+    assert (vm / f"{NAMES[0]}.sha256").exists()
+    assert (vm / NAMES[0]).stat().st_mode & 0o777 == 0o600
+    assert not list(controller.rglob(".vault-*")), "a temporary file was left on the controller"
