@@ -421,6 +421,23 @@ def test_sections_limit_the_report():
     assert {entry["section"] for entry in result["lines"]} == {"host"}
 
 
+def test_an_inventory_without_a_cluster_is_judged_on_what_it_has():
+    """The sandbox renders without a cluster (onebox_kube_apply: false): no MicroK8s, pods,
+    certificate or nightly dump can be there, so those are named as not checked, not red."""
+    data = readings("2026-12-02T00:00:00Z")
+    data["microk8s"] = {"installed": False}
+    result = report(data, cluster=False)
+    sections = {entry["section"] for entry in result["lines"]}
+    assert sections == {"host", "backups", "memory"}
+    assert [entry["check"] for entry in result["lines"] if entry["section"] == "backups"] == [
+        "newest off-site snapshot"
+    ]
+    assert result["not_checked"] == ["microk8s", "pods", "certificate", "newest dump"]
+    assert "onebox_kube_apply" in result["text"][-1]
+    # With a cluster, the same host without MicroK8s is red.
+    assert report(data)["status"] == "red"
+
+
 def test_the_filter_refuses_what_is_not_readings():
     with pytest.raises(Exception, match="doctor_readings.py"):
         doctor.doctor_report({"meminfo": ""}, THRESHOLDS)

@@ -7,7 +7,8 @@ and command outputs exactly as the commands wrote them (``/proc/meminfo``, ``sna
 ``kubectl get pods -o json`` ...), so the tests feed this filter recorded outputs of the real
 commands (tests/doctor/recorded/). ``thresholds`` are the role's ``doctor_*`` limits,
 ``expected`` what the inventory says the box should be (the pinned channel, the backup
-prefix, the memory budget). Pure: no I/O, the time is the host's, from the readings.
+prefix, the memory budget, whether it runs a cluster at all: ``cluster``). Pure: no I/O,
+the time is the host's, from the readings.
 
 Each line: ``{section, check, status (green|amber|red), value, detail, action}``. ``value`` is
 the number behind the verdict (None when there is none), ``action`` what a person does next.
@@ -37,6 +38,11 @@ GREEN, AMBER, RED = "green", "amber", "red"
 _RANK = {GREEN: 0, AMBER: 1, RED: 2}
 SECTIONS = ("host", "microk8s", "pods", "certificate", "backups", "memory")
 MIB = 1024 * 1024
+
+# What only a running cluster makes true: an inventory that renders without one (the sandbox,
+# onebox_kube_apply: false) leaves these out and says so, rather than reporting them red.
+CLUSTER_SECTIONS = ("microk8s", "pods", "certificate")
+CLUSTER_BACKUP_CHECK = "newest dump"  # the nightly dump comes from the cluster's CronJob
 
 _NO_MICROK8S = "MicroK8s is not installed on this host"
 _INSTALL_MICROK8S = "Run site.yml (roles/microk8s) to install it, or check the inventory's host."
@@ -654,6 +660,8 @@ def _tls_line(tls, t, now):
 
 def _backups(readings, t, expected, now):
     lines = []
+    if not expected.get("cluster", True):
+        return [_offsite_line(readings.get("offsite"), t, now)]
     backup = readings.get("backups") or {}
     prefix = re.escape(expected.get("backup_prefix", "onebox"))
     dumps = sorted(
@@ -782,6 +790,11 @@ def doctor_report(readings: object, thresholds: object, expected: object = None)
         raise AnsibleFilterError("doctor_report: thresholds must be a mapping.")
     expected = expected or {}
     sections = expected.get("sections", SECTIONS)
+    not_checked = []
+    if not expected.get("cluster", True):
+        not_checked = [s for s in CLUSTER_SECTIONS if s in sections]
+        not_checked += [CLUSTER_BACKUP_CHECK] if "backups" in sections else []
+        sections = [s for s in sections if s not in CLUSTER_SECTIONS]
     now = float(readings["time"])
     checks = {
         "host": lambda: _host(readings, thresholds),
@@ -803,12 +816,19 @@ def doctor_report(readings: object, thresholds: object, expected: object = None)
     text.append(
         f"{status.upper()}: {counts[GREEN]} green, {counts[AMBER]} amber, {counts[RED]} red "
         f"(at {datetime.fromtimestamp(now, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')})"
+        + (
+            f"; not checked: {', '.join(not_checked)} (this inventory renders without a "
+            "cluster: onebox_kube_apply is false)"
+            if not_checked
+            else ""
+        )
     )
     return {
         "status": status,
         "time": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "counts": counts,
         "lines": lines,
+        "not_checked": not_checked,
         "text": text,
     }
 
