@@ -34,7 +34,9 @@ _memory_budget = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_memory_budget)
 k8s_quantity_bytes = _memory_budget.k8s_quantity_bytes
 
-GREEN, AMBER, RED = "green", "amber", "red"
+GREEN = "green"
+AMBER = "amber"
+RED = "red"
 _RANK = {GREEN: 0, AMBER: 1, RED: 2}
 SECTIONS = ("host", "microk8s", "pods", "certificate", "backups", "memory")
 MIB = 1024 * 1024
