@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -29,10 +32,81 @@ def repo() -> Path:
 
 def run_playbook(playbook: Path, *args: str, extra_vars: dict | None = None):
     """Run ansible-playbook from the repository root with its ansible.cfg; return the result."""
-    import json
-
     cmd = [str(BIN / "ansible-playbook"), str(playbook), *args]
     if extra_vars is not None:
         cmd += ["-e", json.dumps(extra_vars)]
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def case_outcomes(
+    playbook: Path,
+    inventory: dict,
+    workdir: Path,
+    *,
+    forks: int = 10,
+    timeout: int = 600,
+    facts_from: str | None = None,
+) -> dict[str, dict]:
+    """Run a playbook once over an inventory whose hosts are test cases (each host's variables
+    are its inputs); for each host: {"failed": bool, "messages": [every msg it printed]}.
+
+    facts_from: a host whose facts are gathered once and copied to every other host before the
+    run. The cases are all this machine, and the playbook gathers only where the fact cache
+    (ansible.cfg: smart gathering, jsonfile) has nothing: gathering ~150 hosts cost minutes.
+    """
+    path = workdir / "cases.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    cache = workdir / "facts"
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_FORKS=str(forks),
+        ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache),
+    )
+    hosts = sorted(_hosts(inventory["all"]))
+    if facts_from is not None:
+        gather = workdir / "gather.yml"
+        # On this machine, as every case runs (the case playbooks connect locally).
+        gather.write_text(
+            f"- hosts: {facts_from}\n  connection: local\n  gather_facts: true\n"
+            "  vars:\n    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+            "  tasks: []\n"
+        )
+        result = subprocess.run(
+            [str(BIN / "ansible-playbook"), "-i", str(path), str(gather)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        # The cache names its file after the host, behind a prefix of its own.
+        (gathered,) = [file for file in cache.iterdir() if file.name.endswith(facts_from)]
+        prefix = gathered.name[: -len(facts_from)]
+        for host in hosts:
+            if host != facts_from:
+                shutil.copyfile(gathered, cache / (prefix + host))
+    result = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(path), str(playbook)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    assert result.stdout.startswith("{"), result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    found = {host: {"failed": False, "messages": []} for host in hosts}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            for host, outcome in task["hosts"].items():
+                found[host]["messages"].append(str(outcome.get("msg", "")))
+                for item in outcome.get("results", []):
+                    found[host]["messages"].append(str(item.get("msg", "")))
+                found[host]["failed"] |= bool(outcome.get("failed"))
+    for host, stats in report["stats"].items():
+        found[host]["failed"] |= stats["failures"] > 0 or stats["unreachable"] > 0
+    return found
+
+
+def _hosts(group: dict) -> set[str]:
+    """The host names of an inventory group in YAML form, its children's included."""
+    found = set(group.get("hosts") or {})
+    for child in (group.get("children") or {}).values():
+        found |= _hosts(child or {})
+    return found

@@ -10,15 +10,11 @@ primary and must pass; every other case must fail, and its messages must name th
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BIN, REPO
+from conftest import REPO, case_outcomes
 from test_preflight_swap_guard import BAD as SWAP_GUARD_BAD
 from test_preflight_workloads import profile
 
@@ -388,31 +384,6 @@ ALSO_GOOD = {
 }
 
 
-def seed_facts(inventory: Path, cache: Path, run_env: dict, hosts) -> None:
-    """Gather this machine's facts once, for "good", and give every case a copy of them.
-
-    Every case is this same machine: gathering it ~145 times cost minutes of CPU. The preflight
-    gathers only when the fact cache (ansible.cfg: smart gathering, jsonfile) has nothing for a
-    host, so the cases read the copies while the real playbook and its checks run unchanged.
-    """
-    gather = inventory.parent / "gather.yml"
-    gather.write_text("- hosts: good\n  gather_facts: true\n  tasks: []\n")
-    result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), str(gather)],
-        cwd=REPO,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    # The cache names its file after the host, behind a prefix of its own.
-    (gathered,) = [file for file in cache.iterdir() if file.name.endswith("good")]
-    for host in hosts:
-        shutil.copyfile(gathered, cache / (gathered.name[: -len("good")] + host))
-
-
 @pytest.fixture(scope="session")
 def outcomes(tmp_path_factory) -> dict[str, dict]:
     """One preflight run over every case; for each host: failed or not, and its messages."""
@@ -428,39 +399,14 @@ def outcomes(tmp_path_factory) -> dict[str, dict]:
             },
         }
     }
-    workdir = tmp_path_factory.mktemp("catalogue")
-    path = workdir / "hosts.yml"
-    path.write_text(yaml.safe_dump(inventory))
-    run_env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_FORKS="16",
-        ANSIBLE_CACHE_PLUGIN_CONNECTION=str(workdir / "facts"),
+    return case_outcomes(
+        REPO / "playbooks/preflight.yml",
+        inventory,
+        tmp_path_factory.mktemp("catalogue"),
+        forks=16,
+        timeout=1800,
+        facts_from="good",
     )
-    seed_facts(path, workdir / "facts", run_env, hosts=cases)
-    result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(path), str(REPO / "playbooks/preflight.yml")],
-        cwd=REPO,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.stdout.startswith("{"), result.stdout[-3000:] + result.stderr[-3000:]
-    report = json.loads(result.stdout)
-    found = {name: {"failed": False, "messages": []} for name in ["good", *cases]}
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            for host, outcome in task["hosts"].items():
-                found[host]["messages"].append(str(outcome.get("msg", "")))
-                for item in outcome.get("results", []):
-                    found[host]["messages"].append(str(item.get("msg", "")))
-                found[host]["failed"] |= bool(outcome.get("failed"))
-    for host, stats in report["stats"].items():
-        found[host]["failed"] |= stats["failures"] > 0 or stats["unreachable"] > 0
-    return found
 
 
 def test_the_catalogue_holds_at_least_100_distinct_inputs():

@@ -8,13 +8,8 @@ ansible-playbook run on the controller checks them all.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import pytest
-import yaml
-from conftest import BIN, REPO
+from conftest import REPO, case_outcomes
 
 KEY = (
     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
@@ -129,38 +124,11 @@ BAD: dict[str, tuple[dict, str]] = {
 def outcomes(tmp_path_factory) -> dict[str, dict]:
     """One preflight run; for each case: failed or not, and every message it printed."""
     cases = {**GOOD, **{name: overrides for name, (overrides, _) in BAD.items()}}
-    inventory = tmp_path_factory.mktemp("offsite") / "cases.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": cases}}))
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_FORKS="10",
+    return case_outcomes(
+        REPO / "tests/playbooks/offsite_preflight_cases.yml",
+        {"all": {"hosts": cases}},
+        tmp_path_factory.mktemp("offsite"),
     )
-    result = subprocess.run(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(inventory),
-            str(REPO / "tests/playbooks/offsite_preflight_cases.yml"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    report = json.loads(result.stdout)
-    found = {name: {"failed": False, "messages": []} for name in cases}
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            for host, outcome in task["hosts"].items():
-                found[host]["messages"].append(str(outcome.get("msg", "")))
-                found[host]["failed"] |= bool(outcome.get("failed"))
-    for host, stats in report["stats"].items():
-        found[host]["failed"] |= stats["failures"] > 0
-    return found
 
 
 @pytest.mark.parametrize("case", GOOD)

@@ -6,13 +6,9 @@ ansible-playbook run on the controller checks them all.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import pytest
 import yaml
-from conftest import BIN, REPO
+from conftest import REPO, case_outcomes
 
 # A path on this machine's disk that does not exist yet (the preflight only reads).
 SWAP_PATH = str(REPO / ".cache/test-swap-guard/swapfile")
@@ -67,38 +63,12 @@ def outcomes(tmp_path_factory) -> dict[str, dict]:
     cases |= {f"auto-{ram}": {"swap_guard_ram_mib": ram} for ram in AUTO}
     cases |= {name: overrides for name, (overrides, _) in BAD.items()}
     hosts = {name: {"swap_guard_path": SWAP_PATH, **overrides} for name, overrides in cases.items()}
-    inventory = tmp_path_factory.mktemp("swap_guard") / "cases.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_FORKS="10",
+    return case_outcomes(
+        REPO / "tests/playbooks/swap_guard_preflight_cases.yml",
+        {"all": {"hosts": hosts}},
+        tmp_path_factory.mktemp("swap_guard"),
+        facts_from="good",
     )
-    result = subprocess.run(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(inventory),
-            str(REPO / "tests/playbooks/swap_guard_preflight_cases.yml"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    report = json.loads(result.stdout)
-    found = {name: {"failed": False, "messages": []} for name in cases}
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            for host, outcome in task["hosts"].items():
-                found[host]["messages"].append(str(outcome.get("msg", "")))
-                found[host]["failed"] |= bool(outcome.get("failed"))
-    for host, stats in report["stats"].items():
-        found[host]["failed"] |= stats["failures"] > 0
-    return found
 
 
 def test_good_input_passes_and_shows_the_derived_plan(outcomes):
