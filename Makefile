@@ -23,8 +23,9 @@ SCENARIOS := $(filter-out $(addprefix %/,$(MANUAL_SCENARIOS)),$(SCENARIOS))
 KERNEL_ROLES := swap_guard doctor
 KERNEL_SCENARIOS := $(filter $(addsuffix /%,$(KERNEL_ROLES)),$(SCENARIOS))
 OTHER_SCENARIOS := $(filter-out $(KERNEL_SCENARIOS),$(SCENARIOS))
-# Each job waits mostly on containers (boot, apt, docker exec); three at a time keep a 2-core
-# machine busy beside the other suites. The microk8s scenarios are the longest: started first.
+# A scenario spends part of its time waiting on its containers (boot, apt, docker exec): three
+# at a time keep a 2-core machine busy beside the other suites. The microk8s scenarios are the
+# longest (about three quarters of molecule's time): started first.
 MOLECULE_JOBS ?= 3
 MOLECULE_ORDER := $(filter microk8s/%,$(OTHER_SCENARIOS)) kernel $(filter-out microk8s/%,$(OTHER_SCENARIOS))
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
@@ -56,9 +57,9 @@ sandbox: setup ## The main job: ansible-playbook site.yml against the local sand
 doctor: venv ## Is the sandbox healthy? playbooks/doctor.yml against it; red lines exit non-zero
 	$(BIN)/ansible-playbook playbooks/doctor.yml
 
-# Lint first (a quick, clear failure), then the three suites side by side: each runs mostly
-# one process at a time (pytest, the app's tests, molecule's two roles), so together they keep
-# a 2-core machine busy. Each suite's output is printed whole when it ends.
+# Lint first (a quick, clear failure), then the three suites side by side (pytest on two
+# workers, the apps' tests, molecule's three scenarios at a time): together they keep a 2-core
+# machine busy. Each suite's output is printed whole when it ends.
 test: setup lint ## Every test: lint, Python tests, the apps' tests, molecule for every role
 	$(MAKE) --no-print-directory --output-sync=target -j3 unit app-test molecule
 
