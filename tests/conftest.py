@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -23,6 +25,32 @@ if WORKER or "ANSIBLE_CACHE_PLUGIN_CONNECTION" not in os.environ:
     os.environ["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(
         REPO / ".cache" / f"facts-{WORKER or 'tests'}"
     )
+
+
+@functools.cache
+def filter_plugin(name: str):
+    """The module plugins/filter/<name>.py, loaded once (Ansible loads plugins by path, not as a
+    package, so a plain import would not find it)."""
+    spec = importlib.util.spec_from_file_location(
+        f"onebox_filter_{name}", REPO / "plugins/filter" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def inventory_facts(env: str, profile: Path | None = None) -> dict:
+    """The variables a run against inventories/<env> sees at the top level, as written (not
+    templated): the shared facts (playbooks/group_vars/all/), the inventory's own group_vars
+    over them, and a profile file over both (as -e @file; None: the shipped reader's)."""
+    facts: dict = {}
+    for path in sorted((REPO / "playbooks/group_vars/all").glob("*.yml")):
+        facts.update(yaml.safe_load(path.read_text()) or {})
+    for path in sorted((REPO / f"inventories/{env}/group_vars").rglob("*.yml")):
+        facts.update(yaml.safe_load(path.read_text()) or {})
+    if profile is not None:
+        facts.update(yaml.safe_load(profile.read_text()))
+    return facts
 
 
 @pytest.fixture(scope="session")

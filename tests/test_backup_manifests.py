@@ -18,21 +18,15 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import REPO, run_playbook
+from conftest import REPO, inventory_facts, run_playbook
 
 ENVIRONMENTS = ("production", "staging", "sandbox")
 DUMP = "onebox-20261121T023000Z.dump"
 
 
 def facts(env: str) -> dict:
-    """The top-level variables of a run against env: the shared facts
-    (playbooks/group_vars/all/), then the inventory's own group_vars over them."""
-    found: dict = {}
-    for path in sorted((REPO / "playbooks/group_vars/all").glob("*.yml")):
-        found.update(yaml.safe_load(path.read_text()) or {})
-    for path in sorted((REPO / f"inventories/{env}/group_vars").rglob("*.yml")):
-        found.update(yaml.safe_load(path.read_text()) or {})
-    return found
+    """The top-level variables of a run against env (the shipped reader's profile)."""
+    return inventory_facts(env)
 
 
 def kube_version() -> str:

@@ -8,18 +8,15 @@ amber when old), a pending pod (amber, then red), MicroK8s absent (red, not a cr
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import re
 from datetime import datetime
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, filter_plugin
 
-_spec = importlib.util.spec_from_file_location("doctor", REPO / "plugins/filter/doctor.py")
-doctor = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(doctor)
+doctor = filter_plugin("doctor")
 
 RECORDED = REPO / "tests/doctor/recorded"
 DEFAULTS = yaml.safe_load((REPO / "roles/doctor/defaults/main.yml").read_text())

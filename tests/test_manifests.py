@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import importlib.util
 import json
 import os
 import re
@@ -27,7 +26,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import REPO, run_playbook
+from conftest import REPO, filter_plugin, inventory_facts, run_playbook
 
 ENVIRONMENTS = ("production", "staging", "sandbox")
 # The controller MicroK8s runs for a channel, and the Kubernetes version to validate against.
@@ -46,44 +45,13 @@ REAL_SECRETS = {
 }
 
 
-def load_controller_rule():
-    """The one rule channel -> controller (plugins/filter/microk8s_channel.py)."""
-    spec = importlib.util.spec_from_file_location(
-        "microk8s_channel", REPO / "plugins/filter/microk8s_channel.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.microk8s_ingress_controller
-
-
-controller_of = load_controller_rule()
+controller_of = filter_plugin("microk8s_channel").microk8s_ingress_controller
+app_profile_workloads = filter_plugin("app_profile").app_profile_workloads
 
 
 def shared_facts(env: str, app: str = "reader") -> dict:
-    """The variables a render of env sees at the top level: the shared facts
-    (playbooks/group_vars/all/), the inventory's own group_vars over them, and the app's profile
-    file over both (as -e @file)."""
-    facts: dict = {}
-    for path in sorted((REPO / "playbooks/group_vars/all").glob("*.yml")):
-        facts.update(yaml.safe_load(path.read_text()) or {})
-    for path in sorted((REPO / f"inventories/{env}/group_vars").rglob("*.yml")):
-        facts.update(yaml.safe_load(path.read_text()) or {})
-    if APPS[app] is not None:
-        facts.update(yaml.safe_load(APPS[app].read_text()))
-    return facts
-
-
-def load_app_profile_workloads():
-    """The filter telling the memory budget what the app holds (plugins/filter/app_profile.py)."""
-    spec = importlib.util.spec_from_file_location(
-        "app_profile", REPO / "plugins/filter/app_profile.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app_profile_workloads
-
-
-app_profile_workloads = load_app_profile_workloads()
+    """The variables a render of env sees at the top level, with the app's profile."""
+    return inventory_facts(env, APPS[app])
 
 
 def budget_lines(env: str, app: str) -> dict[tuple[str, str, str], tuple[str, str]]:

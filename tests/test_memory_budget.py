@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-from conftest import REPO, run_playbook
+from conftest import REPO, filter_plugin, run_playbook
 
-_spec = importlib.util.spec_from_file_location(
-    "memory_budget", REPO / "plugins/filter/memory_budget.py"
-)
-memory_budget_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(memory_budget_module)
+memory_budget_module = filter_plugin("memory_budget")
 k8s_quantity_bytes = memory_budget_module.k8s_quantity_bytes
 k8s_quantity_mib = memory_budget_module.k8s_quantity_mib
 memory_budget = memory_budget_module.memory_budget
@@ -50,11 +45,7 @@ def inventory_plan(env: str) -> dict:
 
 
 READER = yaml.safe_load((REPO / "app/profile.yml").read_text())["onebox_app"]
-_profile_spec = importlib.util.spec_from_file_location(
-    "app_profile", REPO / "plugins/filter/app_profile.py"
-)
-app_profile_module = importlib.util.module_from_spec(_profile_spec)
-_profile_spec.loader.exec_module(app_profile_module)
+app_profile_module = filter_plugin("app_profile")
 app_profile_workloads = app_profile_module.app_profile_workloads
 
 

@@ -1,17 +1,10 @@
 """The one rule for which ingress controller a MicroK8s channel brings."""
 
-import importlib.util
-
 import pytest
 from ansible.errors import AnsibleFilterError
-from conftest import REPO
+from conftest import filter_plugin
 
-_spec = importlib.util.spec_from_file_location(
-    "microk8s_channel", REPO / "plugins" / "filter" / "microk8s_channel.py"
-)
-_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_module)
-microk8s_ingress_controller = _module.microk8s_ingress_controller
+microk8s_ingress_controller = filter_plugin("microk8s_channel").microk8s_ingress_controller
 
 
 @pytest.mark.parametrize(
