@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from ansible.plugins.callback import CallbackBase
+from ansible.plugins.loader import filter_loader, test_loader
+
 DOCUMENTATION = """
 name: onebox_preload
 type: aggregate
@@ -22,9 +25,6 @@ description:
 requirements:
   - enabled in ansible.cfg (callbacks_enabled)
 """
-
-from ansible.plugins.callback import CallbackBase
-from ansible.plugins.loader import filter_loader, test_loader
 
 
 class CallbackModule(CallbackBase):
