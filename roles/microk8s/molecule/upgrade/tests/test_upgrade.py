@@ -69,10 +69,11 @@ def test_worker_joined_as_a_worker(primary, worker):
 
 
 def upgrades(host) -> list[list[list[str]]]:
-    """The calls of the move to 1.35 and of the move to 1.36."""
+    """The calls of the move to 1.35 and of the move to 1.36: after the last converge's mark and
+    the one side_effect writes between the two moves."""
     entries = calls(host)
     marks = lengths(host)
-    return [entries[marks[1] : marks[2]], entries[marks[2] :]]
+    return [entries[marks[-2] : marks[-1]], entries[marks[-1] :]]
 
 
 @pytest.mark.parametrize("step", [0, 1])
