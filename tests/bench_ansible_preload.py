@@ -9,18 +9,14 @@ on local hosts. A benchmark, not a test: it prints the figures and asserts nothi
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import yaml
-
-REPO = Path(__file__).resolve().parents[1]
-PLAYBOOK = str(REPO / ".venv/bin/ansible-playbook")
+from conftest import run_playbook
 
 
 def write_inputs(directory: Path, hosts: int, tasks: int) -> tuple[Path, Path]:
@@ -61,15 +57,10 @@ def write_inputs(directory: Path, hosts: int, tasks: int) -> tuple[Path, Path]:
 def cpu_seconds(
     inventory: Path, playbook: Path, preload: bool, directory_without_plugins: str
 ) -> float:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
-    if not preload:
-        # The callback stays enabled but is not found: Ansible warns and runs without it.
-        env["ANSIBLE_CALLBACK_PLUGINS"] = directory_without_plugins
+    # Without: the callback stays enabled but is not found; Ansible warns and runs without it.
+    env = {} if preload else {"ANSIBLE_CALLBACK_PLUGINS": directory_without_plugins}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run(
-        [PLAYBOOK, "-i", str(inventory), str(playbook)],
-        cwd=REPO, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    result = run_playbook(playbook, "-i", str(inventory), env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(result.stdout[-2000:] + result.stderr[-2000:])

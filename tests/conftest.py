@@ -58,13 +58,18 @@ def repo() -> Path:
     return REPO
 
 
-def run_playbook(playbook: Path, *args: str, extra_vars: dict | None = None):
-    """Run ansible-playbook from the repository root with its ansible.cfg; return the result."""
+def run_playbook(
+    playbook: Path, *args: str, extra_vars: dict | None = None, env: dict | None = None
+):
+    """Run ansible-playbook from the repository root with its ansible.cfg; return the result.
+    env: variables set over the process's own (an Ansible setting, a plugin path)."""
     cmd = [str(BIN / "ansible-playbook"), str(playbook), *args]
     if extra_vars is not None:
         cmd += ["-e", json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    run_env = dict(
+        os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **(env or {})
+    )
+    return subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=300)
 
 
 def case_outcomes(

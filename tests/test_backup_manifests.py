@@ -24,14 +24,9 @@ ENVIRONMENTS = ("production", "staging", "sandbox")
 DUMP = "onebox-20261121T023000Z.dump"
 
 
-def facts(env: str) -> dict:
-    """The top-level variables of a run against env (the shipped reader's profile)."""
-    return inventory_facts(env)
-
-
 def kube_version() -> str:
     """The Kubernetes minor of the pinned MicroK8s channel (e.g. "1.36/stable" -> "1.36")."""
-    return facts("production")["microk8s_channel"].split("/")[0]
+    return inventory_facts("production")["microk8s_channel"].split("/")[0]
 
 
 def render(env: str, out: Path, **extra) -> None:
@@ -215,7 +210,7 @@ def test_strict_validation_refuses_a_misspelt_field(rendered):
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_cronjob_follows_the_inventory(rendered, env):
     cronjob = load(rendered[env] / "backup")["cronjob"]
-    settings = facts(env)
+    settings = inventory_facts(env)
     spec = cronjob["spec"]
     assert spec["concurrencyPolicy"] == "Forbid"
     assert spec["schedule"] == settings["backup_schedule"]
@@ -232,8 +227,8 @@ def test_pods_use_the_postgres_image_and_the_memory_budget(rendered, env):
     objects = load(rendered[env] / "backup")
     postgres = load(rendered[env] / "postgres")
     app = load(rendered[env] / "app")
-    budget = facts(env)["onebox_memory"]["workloads"]
-    release_memory = facts(env)["onebox_app"]["release_memory"]
+    budget = inventory_facts(env)["onebox_memory"]["workloads"]
+    release_memory = inventory_facts(env)["onebox_app"]["release_memory"]
     postgres_image = postgres["statefulset"]["spec"]["template"]["spec"]["containers"][0]["image"]
     web = app["deployment-web"]["spec"]["template"]["spec"]["containers"][0]
     for name, pod in backup_pods(objects).items():
@@ -260,7 +255,7 @@ def test_pods_reach_postgres_and_meet_pod_security(rendered, env):
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_volume_is_the_backup_directory(rendered, env):
     objects = load(rendered[env] / "backup")
-    problems = check_volume(objects, facts(env)["onebox_backups"]["host_dir"])
+    problems = check_volume(objects, inventory_facts(env)["onebox_backups"]["host_dir"])
     assert not problems, "\n".join(problems)
 
 
@@ -276,7 +271,7 @@ def test_configmap_holds_the_scripts_unchanged(rendered, env):
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_restore_job_protects_data_unless_forced(rendered, env):
-    profile = facts(env)["onebox_app"]
+    profile = inventory_facts(env)["onebox_app"]
     job = load(rendered[env] / "backup")["restore-job"]
     assert job["spec"]["backoffLimit"] == 0, "a failed restore must not be retried by itself"
     args = job["spec"]["template"]["spec"]["containers"][0]["args"]
@@ -284,7 +279,7 @@ def test_restore_job_protects_data_unless_forced(rendered, env):
         arg for table in profile["backup"]["reference_tables"] for arg in ("--ignore-table", table)
     ]
     # The dump must be the app's: taken from its database, holding its tables (issue 14).
-    app_check = ["--from-database", facts(env)["onebox_database"]["name"]] + [
+    app_check = ["--from-database", inventory_facts(env)["onebox_database"]["name"]] + [
         arg for table in profile["backup"]["reference_tables"] for arg in ("--expect-table", table)
     ]
     assert args == [*expected, *app_check, f"/backups/{DUMP}"]
@@ -304,7 +299,7 @@ def test_migration_job_runs_the_after_restore_commands_and_gets_no_traffic(rende
     app = load(rendered[env] / "app")
     pod = job["spec"]["template"]
     steps = pod["spec"].get("initContainers", []) + pod["spec"]["containers"]
-    after_restore = facts(env)["onebox_app"]["backup"]["after_restore"]
+    after_restore = inventory_facts(env)["onebox_app"]["backup"]["after_restore"]
     assert [c["command"] for c in steps] == [step["command"] for step in after_restore]
     assert [c["name"] for c in steps] == [step["name"] for step in after_restore]
     container = pod["spec"]["containers"][0]

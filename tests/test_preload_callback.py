@@ -3,12 +3,10 @@ and every per-task worker uses them; without it each worker loads them again."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import yaml
-from conftest import BIN, REPO
+from conftest import REPO, run_playbook
 
 # A filter plugin that writes the loading process's id to a file each time its file is loaded.
 COUNTING_FILTER = """
@@ -41,17 +39,12 @@ def loads(tmp_path: Path, callback_dir: Path) -> list[str]:
     playbook.write_text(
         yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [task, task, task]}])
     )
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_FILTER_PLUGINS=str(filters),
-        ANSIBLE_CALLBACK_PLUGINS=str(callback_dir),
-        ONEBOX_TEST_LOAD_LOG=str(log),
-    )
-    result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    env = {
+        "ANSIBLE_FILTER_PLUGINS": str(filters),
+        "ANSIBLE_CALLBACK_PLUGINS": str(callback_dir),
+        "ONEBOX_TEST_LOAD_LOG": str(log),
+    }
+    result = run_playbook(playbook, "-i", str(inventory), env=env)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return log.read_text().split()
 
