@@ -1,7 +1,7 @@
 """The harness's wait for a container's boot (molecule/harness/wait_for_boot.yml), against a
 systemd that starts late: under load, `docker exec` can come before systemd has set up
-/run/systemd, and `systemctl is-system-running --wait` then answers "Failed to connect to
-bus" at once instead of waiting (a molecule create failed this way in CI)."""
+/run/systemd, and `systemctl is-system-running --wait` then answers at once ("offline", or
+"Failed to connect to bus") instead of waiting; a molecule create failed this way in CI."""
 
 import os
 import subprocess
