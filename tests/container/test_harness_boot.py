@@ -1,7 +1,8 @@
 """The harness's wait for a container's boot (molecule/harness/wait_for_boot.yml), against a
 systemd that starts late: under load, `docker exec` can come before systemd has set up
 /run/systemd, and `systemctl is-system-running --wait` then answers at once ("offline", or
-"Failed to connect to bus") instead of waiting; a molecule create failed this way in CI."""
+"Failed to connect to bus") instead of waiting. The likely cause of a molecule create that
+failed in CI: its container had started, and only this wait and a mount came after that."""
 
 import os
 import subprocess
