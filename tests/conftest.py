@@ -16,7 +16,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# A guard against a hung run, not a measure of speed: in `make test` a render of about 20 CPU
+# A guard against a hung run, not a measure of speed: in `make test` a render of about 30 CPU
 # seconds took 217 s of wall time beside the other suites on two cores (process accounting).
 PLAYBOOK_TIMEOUT = 900
 
