@@ -61,6 +61,13 @@ def repo() -> Path:
     return REPO
 
 
+@pytest.fixture(scope="session")
+def playbook_runner():
+    """run_playbook, for tests under tests/container: their own conftest takes the module name
+    `conftest` there, so they cannot import this one's helpers."""
+    return run_playbook
+
+
 def run_playbook(
     playbook: Path, *args: str, extra_vars: dict | None = None, env: dict | None = None
 ):

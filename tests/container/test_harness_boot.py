@@ -4,8 +4,6 @@ systemd that starts late: under load, `docker exec` can come before systemd has 
 "Failed to connect to bus") instead of waiting. The likely cause of a molecule create that
 failed in CI: its container had started, and only this wait and a mount came after that."""
 
-import os
-import subprocess
 import textwrap
 
 from profile_stack import HARNESS, REPO, sh
@@ -15,7 +13,7 @@ CONTAINER = "onebox-test-slow-boot"
 SYSTEMD_DELAY_SECONDS = 10
 
 
-def test_the_boot_wait_outlasts_a_systemd_that_starts_late(tmp_path):
+def test_the_boot_wait_outlasts_a_systemd_that_starts_late(tmp_path, playbook_runner):
     image = sh("python3", str(HARNESS), "image", "systemd")
     sh("docker", "rm", "-f", CONTAINER)
     # The harness's container settings (start_container.yml), with systemd started late but
@@ -41,14 +39,7 @@ def test_the_boot_wait_outlasts_a_systemd_that_starts_late(tmp_path):
                         harness_container: {CONTAINER}
                 """)
         )
-        result = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "ansible-playbook"), str(playbook)],
-            cwd=REPO,
-            env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = playbook_runner(playbook)
         assert result.returncode == 0, result.stdout + result.stderr
         state = sh("docker", "exec", CONTAINER, "systemctl", "is-system-running", check=False)
         assert state in ("running", "degraded")
